@@ -1,0 +1,44 @@
+# libtinyrun: the shared task contract, linked into every runner.
+#
+# COMMON_PURE are the modules that use no libpq/krb5/curl: they also build with the host's
+# clang under ASan/UBSan for unit tests and libFuzzer (tests/tests.mk).
+
+COMMON_PURE := buf cli conn exitcode fsutil log redact result runid secret signals strlist
+COMMON_DEPS := krb
+COMMON_SRCS := $(addprefix common/,$(addsuffix .c,$(COMMON_PURE) $(COMMON_DEPS)))
+COMMON_OBJS := $(patsubst common/%.c,$(OBJ)/common/%.o,$(COMMON_SRCS))
+LIBTINYRUN  := $(BUILD)/lib/libtinyrun.a
+
+BUILD_INFO_H := $(GEN)/build_info.h
+$(BUILD_INFO_H): VERSION $(DEPS_VERSIONS_FILE) FORCE
+	@mkdir -p $(@D)
+	@{ echo '#define TR_VERSION "$(VERSION)"'; \
+	   echo '#define TR_GIT_REV "$(GIT_REV)"'; \
+	   printf '#define TR_DEPS_VERSIONS "%s"\n' "$$(tr '\n' ';' < $(DEPS_VERSIONS_FILE) | sed 's/;$$//; s/;/; /g')"; \
+	 } > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+FORCE:
+
+MUSL_CPPFLAGS := -Icommon -I$(GEN) $(DEPS_CPPFLAGS)
+
+$(OBJ)/common/%.o: common/%.c $(wildcard common/*.h) $(SYSROOT_STAMP) $(BUILD_INFO_H) | $(HOST_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -c -o $@ $<
+
+$(LIBTINYRUN): $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# runner NAME, LIBS: build/bin/NAME from runners/NAME/*.c, libtinyrun and the given static libraries.
+define runner
+$(1)_SRCS := $$(wildcard runners/$(1)/*.c)
+$(1)_OBJS := $$(patsubst runners/%.c,$(OBJ)/runners/%.o,$$($(1)_SRCS))
+$(OBJ)/runners/$(1)/%.o: runners/$(1)/%.c $$(wildcard runners/$(1)/*.h) $(wildcard common/*.h) $(SYSROOT_STAMP) $(BUILD_INFO_H)
+	@mkdir -p $$(@D)
+	$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -Irunners/$(1) -c -o $$@ $$<
+$(BIN)/$(1): $$($(1)_OBJS) $(LIBTINYRUN)
+	@mkdir -p $$(@D)
+	$(MUSL_CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBTINYRUN) $(2)
+RUNNER_BINS += $(BIN)/$(1)
+RUNNERS += $(1)
+endef

@@ -1,0 +1,515 @@
+/* conn: Airflow connection URI and JSON parsing (see conn.h for the rules). */
+#include "conn.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "exitcode.h"
+#include "fsutil.h"
+#include "redact.h"
+#include "secret.h"
+
+/* Python's urlsplit(), the parts Airflow uses. */
+struct url {
+	char *scheme, *netloc, *path, *query;
+};
+
+static void url_free(struct url *u)
+{
+	free(u->scheme);
+	free(u->netloc);
+	free(u->path);
+	free(u->query);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* urllib.parse.unquote: %XX decoded, anything else (including a bad %) kept as is. */
+static char *url_unquote(const char *s, size_t len, bool plus_is_space)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+			buf_putc(&b, (char)(hi * 16 + lo));
+			i += 2;
+		} else {
+			buf_putc(&b, plus_is_space && s[i] == '+' ? ' ' : s[i]);
+		}
+	}
+	return buf_detach(&b);
+}
+
+static bool is_scheme(const char *s, size_t len)
+{
+	if (len == 0 || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("+-.", s[i]))
+			return false;
+	return true;
+}
+
+static void url_split(const char *url, struct url *u)
+{
+	const char *colon = strchr(url, ':');
+	u->scheme = xstrdup("");
+	if (colon && is_scheme(url, (size_t)(colon - url))) {
+		free(u->scheme);
+		u->scheme = xstrndup(url, (size_t)(colon - url));
+		for (char *p = u->scheme; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		url = colon + 1;
+	}
+	u->netloc = xstrdup("");
+	if (strncmp(url, "//", 2) == 0) {
+		size_t n = strcspn(url + 2, "/?#");
+		free(u->netloc);
+		u->netloc = xstrndup(url + 2, n);
+		url += 2 + n;
+	}
+	size_t end = strcspn(url, "#"); /* the fragment is dropped */
+	const char *q = memchr(url, '?', end);
+	u->path = xstrndup(url, q ? (size_t)(q - url) : end);
+	u->query = q ? xstrndup(q + 1, end - (size_t)(q - url) - 1) : NULL;
+}
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+/* SplitResult.username/.password: from the userinfo before the last '@'. */
+static void netloc_userinfo(const char *netloc, struct conn *c)
+{
+	const char *at = strrchr(netloc, '@');
+	if (!at)
+		return;
+	const char *colon = memchr(netloc, ':', (size_t)(at - netloc));
+	size_t user_len = colon ? (size_t)(colon - netloc) : (size_t)(at - netloc);
+	c->login = url_unquote(netloc, user_len, false);
+	if (colon)
+		c->password = url_unquote(colon + 1, (size_t)(at - colon - 1), false);
+}
+
+/* SplitResult.port: digits only, 0..65535; a port that is not a number is an error. */
+static int parse_port(const char *s, size_t len, long *port, char *err, size_t errlen)
+{
+	if (len == 0)
+		return 0;
+	long v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return fail(err, errlen, "the port is not a number");
+		v = v * 10 + (s[i] - '0');
+		if (v > 65535)
+			return fail(err, errlen, "the port is out of range 0-65535");
+	}
+	*port = v;
+	return 0;
+}
+
+/* SplitResult.hostname and .port, then Airflow's _parse_netloc_to_hostname: a host that
+ * decodes to something with a '/' (a socket folder) is taken from the raw netloc instead. */
+static int netloc_host_port(const char *netloc, struct conn *c, char *err, size_t errlen)
+{
+	const char *at = strrchr(netloc, '@');
+	const char *hostinfo = at ? at + 1 : netloc;
+	const char *open = strchr(hostinfo, '['), *host = hostinfo, *port = "";
+	size_t host_len;
+	if (open) {
+		const char *close = strchr(open, ']');
+		host = open + 1;
+		host_len = close ? (size_t)(close - host) : strlen(host);
+		const char *pc = close ? strchr(close, ':') : NULL;
+		port = pc ? pc + 1 : "";
+	} else {
+		const char *pc = strchr(hostinfo, ':');
+		host_len = pc ? (size_t)(pc - hostinfo) : strlen(hostinfo);
+		port = pc ? pc + 1 : "";
+	}
+	if (parse_port(port, strlen(port), &c->port, err, errlen))
+		return -1;
+	char *lower = xstrndup(host, host_len);
+	for (char *p = lower; *p && *p != '%'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	c->host = url_unquote(lower, strlen(lower), false);
+	free(lower);
+	if (strchr(c->host, '/')) {
+		free(c->host);
+		size_t n = strcspn(hostinfo, ":");
+		c->host = url_unquote(hostinfo, n, false);
+	}
+	return 0;
+}
+
+/* parse_qsl(query, keep_blank_values=True) into a dict: later keys replace earlier ones in place. */
+static cJSON *parse_query(const char *query)
+{
+	cJSON *obj = cJSON_CreateObject();
+	for (const char *p = query; *p;) {
+		size_t n = strcspn(p, "&");
+		if (n > 0) {
+			const char *eq = memchr(p, '=', n);
+			size_t klen = eq ? (size_t)(eq - p) : n;
+			char *key = url_unquote(p, klen, true);
+			char *val = eq ? url_unquote(eq + 1, n - klen - 1, true) : xstrdup("");
+			if (cJSON_GetObjectItemCaseSensitive(obj, key))
+				cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(val));
+			else
+				cJSON_AddItemToObject(obj, key, cJSON_CreateString(val));
+			free(key);
+			free(val);
+		}
+		p += n + (p[n] == '&');
+	}
+	return obj;
+}
+
+static char *normalize_conn_type(const char *type)
+{
+	if (strcmp(type, "postgresql") == 0)
+		return xstrdup("postgres");
+	char *t = xstrdup(type);
+	for (char *p = t; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return t;
+}
+
+static int set_extra_text(struct conn *c, const char *text, char *err, size_t errlen)
+{
+	cJSON *extra = cJSON_Parse(text);
+	if (!cJSON_IsObject(extra)) {
+		cJSON_Delete(extra);
+		return fail(err, errlen, "the connection's extra is not a JSON object");
+	}
+	cJSON_Delete(c->extra);
+	c->extra = extra;
+	return 0;
+}
+
+static int apply_query(struct conn *c, const char *query, char *err, size_t errlen)
+{
+	cJSON *params = parse_query(query);
+	cJSON *inner = cJSON_GetObjectItemCaseSensitive(params, "__extra__");
+	int rc = 0;
+	if (inner) {
+		rc = set_extra_text(c, inner->valuestring, err, errlen);
+		cJSON_Delete(params);
+	} else {
+		cJSON_Delete(c->extra);
+		c->extra = params;
+	}
+	return rc;
+}
+
+static size_t count_substr(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(s, needle); p; p = strstr(p + strlen(needle), needle))
+		n++;
+	return n;
+}
+
+/* str.replace(old, new): every occurrence. */
+static char *replace_all(const char *s, const char *old, const char *new)
+{
+	struct buf b = BUF_INIT;
+	size_t olen = strlen(old);
+	for (const char *p = s;;) {
+		const char *hit = olen ? strstr(p, old) : NULL;
+		if (!hit) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_append(&b, p, (size_t)(hit - p));
+		buf_puts(&b, new);
+		p = hit + olen;
+	}
+	return buf_detach(&b);
+}
+
+static void conn_init(struct conn *c)
+{
+	memset(c, 0, sizeof *c);
+	c->port = -1;
+	c->extra = cJSON_CreateObject();
+}
+
+/* The part of _parse_from_uri after the conn type: netloc, path and query of rest. */
+static int parse_rest(struct conn *c, const char *rest, bool host_with_protocol, char *err, size_t errlen)
+{
+	struct url u;
+	url_split(rest, &u);
+	int rc = netloc_host_port(u.netloc, c, err, errlen);
+	if (rc == 0) {
+		netloc_userinfo(u.netloc, c);
+		if (host_with_protocol && *u.scheme && *c->host) {
+			char *h = c->host;
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "%s://%s", u.scheme, h);
+			c->host = buf_detach(&b);
+			free(h);
+		}
+		const char *schema = u.path[0] ? u.path + 1 : u.path;
+		c->schema = url_unquote(schema, strlen(schema), false);
+		if (u.query && *u.query)
+			rc = apply_query(c, u.query, err, errlen);
+	}
+	url_free(&u);
+	return rc;
+}
+
+int conn_parse_airflow_uri(const char *uri, struct conn *out, char *err, size_t errlen)
+{
+	conn_init(out);
+	size_t schemes = count_substr(uri, "://");
+	if (schemes > 2)
+		return conn_free(out), fail(err, errlen, "invalid connection URI: more than two '://'");
+	bool host_with_protocol = schemes == 2;
+	struct url first;
+	url_split(uri, &first);
+	out->conn_type = normalize_conn_type(first.scheme);
+	struct buf marker = BUF_INIT;
+	buf_printf(&marker, "%s://", first.scheme);
+	char *rest = replace_all(uri, buf_str(&marker), host_with_protocol ? "" : "//");
+	buf_free(&marker);
+	url_free(&first);
+	int rc = 0;
+	if (host_with_protocol) {
+		size_t head = strstr(rest, "://") ? (size_t)(strstr(rest, "://") - rest) : strlen(rest);
+		if (memchr(rest, '@', head) || memchr(rest, ':', head))
+			rc = fail(err, errlen, "invalid connection URI: a protocol in the host must not hold '@' or ':'");
+	}
+	if (rc == 0)
+		rc = parse_rest(out, rest, host_with_protocol, err, errlen);
+	free(rest);
+	if (rc)
+		conn_free(out);
+	else
+		redact_add(out->password);
+	return rc;
+}
+
+static int json_string_field(const cJSON *obj, const char *key, char **dest, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v)) {
+		snprintf(err, errlen, "the connection's \"%s\" must be a string", key);
+		return -1;
+	}
+	free(*dest);
+	*dest = xstrdup(v->valuestring);
+	return 0;
+}
+
+/* Connection.from_json: a port may be a number or a string of digits. */
+static int json_port(const cJSON *obj, long *port, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "port");
+	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
+		return 0;
+	if (cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble) {
+		*port = (long)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		char *end;
+		long p = strtol(v->valuestring, &end, 10);
+		if (*end == '\0') {
+			*port = p;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "the connection's \"port\" is not an integer");
+}
+
+static int json_extra(const cJSON *obj, struct conn *c, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "extra");
+	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
+		return 0;
+	if (cJSON_IsString(v))
+		return set_extra_text(c, v->valuestring, err, errlen);
+	if (!cJSON_IsObject(v))
+		return fail(err, errlen, "the connection's extra is not a JSON object");
+	cJSON_Delete(c->extra);
+	c->extra = cJSON_Duplicate(v, 1);
+	return 0;
+}
+
+static int json_known_keys(const cJSON *obj, char *err, size_t errlen)
+{
+	static const char *const known[] = { "conn_type", "host", "login", "password", "schema",
+					     "port", "extra", "description", NULL };
+	for (const cJSON *f = obj->child; f; f = f->next) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], f->string) != 0)
+			i++;
+		if (!known[i]) {
+			snprintf(err, errlen, "unknown key \"%.64s\" in the connection's JSON", f->string);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int conn_parse_airflow_json(const char *json, struct conn *out, char *err, size_t errlen)
+{
+	conn_init(out);
+	cJSON *obj = cJSON_Parse(json);
+	int rc = cJSON_IsObject(obj) ? 0 : fail(err, errlen, "the connection's JSON form is not a valid JSON object");
+	char *type = NULL;
+	if (rc == 0)
+		rc = json_known_keys(obj, err, errlen);
+	if (rc == 0)
+		rc = json_string_field(obj, "conn_type", &type, err, errlen);
+	if (rc == 0)
+		rc = json_string_field(obj, "host", &out->host, err, errlen);
+	if (rc == 0)
+		rc = json_string_field(obj, "login", &out->login, err, errlen);
+	if (rc == 0)
+		rc = json_string_field(obj, "password", &out->password, err, errlen);
+	if (rc == 0)
+		rc = json_string_field(obj, "schema", &out->schema, err, errlen);
+	if (rc == 0)
+		rc = json_port(obj, &out->port, err, errlen);
+	if (rc == 0)
+		rc = json_extra(obj, out, err, errlen);
+	out->conn_type = normalize_conn_type(type ? type : "");
+	free(type);
+	cJSON_Delete(obj);
+	if (!out->host)
+		out->host = xstrdup("");
+	if (!out->schema)
+		out->schema = xstrdup("");
+	if (rc)
+		conn_free(out);
+	else
+		redact_add(out->password);
+	return rc;
+}
+
+int conn_parse(const char *text, struct conn *out, char *err, size_t errlen)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	if (*text == '{')
+		return conn_parse_airflow_json(text, out, err, errlen);
+	struct buf trimmed = BUF_INIT;
+	buf_puts(&trimmed, text);
+	while (trimmed.len && isspace((unsigned char)trimmed.data[trimmed.len - 1]))
+		trimmed.data[--trimmed.len] = '\0';
+	int rc = conn_parse_airflow_uri(buf_str(&trimmed), out, err, errlen);
+	buf_free(&trimmed);
+	return rc;
+}
+
+static int load_text(const char *conn_id, const char *conn_file, char **text, struct buf *where,
+		     char *err, size_t errlen)
+{
+	if (conn_file && *conn_file) {
+		buf_printf(where, "--conn-file %s", conn_file);
+		size_t len;
+		int rc = fs_read_file(conn_file, 1024 * 1024, text, &len);
+		if (rc)
+			snprintf(err, errlen, "cannot read the connection file %s: %s; mount it readable by uid %d",
+				 conn_file, strerror(rc), (int)getuid());
+		return rc ? -1 : 0;
+	}
+	if (!conn_id || !*conn_id)
+		return fail(err, errlen, "no connection: pass --conn ID (with AIRFLOW_CONN_<ID> set) or --conn-file PATH");
+	buf_puts(where, "AIRFLOW_CONN_");
+	for (const char *p = conn_id; *p; p++)
+		buf_putc(where, (char)toupper((unsigned char)*p));
+	char serr[512];
+	if (secret_getenv(buf_str(where), true, text, serr, sizeof serr))
+		return fail(err, errlen, serr);
+	if (!*text) {
+		snprintf(err, errlen, "connection '%s' not found: set %s (Airflow URI or JSON) or %s_FILE",
+			 conn_id, buf_str(where), buf_str(where));
+		return -1;
+	}
+	return 0;
+}
+
+int conn_load(const char *conn_id, const char *conn_file, struct conn *out, char *err, size_t errlen)
+{
+	char *text = NULL, perr[256];
+	struct buf where = BUF_INIT;
+	int rc = load_text(conn_id, conn_file, &text, &where, err, errlen);
+	if (rc == 0 && conn_parse(text, out, perr, sizeof perr)) {
+		snprintf(err, errlen, "%s: %s; see Airflow's connection URI/JSON format", buf_str(&where), perr);
+		rc = -1;
+	}
+	free(text);
+	buf_free(&where);
+	return rc ? TR_EXIT_USAGE : 0;
+}
+
+const char *conn_extra_get(const struct conn *c, const char *key, char *scratch, size_t scratchlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->extra, key);
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? "true" : "false";
+	if (cJSON_IsNumber(v)) {
+		if (v->valuedouble == (double)(long long)v->valuedouble)
+			snprintf(scratch, scratchlen, "%lld", (long long)v->valuedouble);
+		else
+			snprintf(scratch, scratchlen, "%.17g", v->valuedouble);
+		return scratch;
+	}
+	return NULL;
+}
+
+static void add_nullable(cJSON *obj, const char *key, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+cJSON *conn_to_json(const struct conn *c, int with_password)
+{
+	cJSON *obj = cJSON_CreateObject();
+	add_nullable(obj, "conn_type", c->conn_type);
+	add_nullable(obj, "host", c->host);
+	add_nullable(obj, "login", c->login);
+	add_nullable(obj, "password", c->password && !with_password ? "***" : c->password);
+	add_nullable(obj, "schema", c->schema);
+	if (c->port >= 0)
+		cJSON_AddNumberToObject(obj, "port", (double)c->port);
+	else
+		cJSON_AddNullToObject(obj, "port");
+	cJSON_AddItemToObject(obj, "extra", cJSON_Duplicate(c->extra, 1));
+	return obj;
+}
+
+void conn_free(struct conn *c)
+{
+	free(c->conn_type);
+	free(c->host);
+	free(c->login);
+	free(c->password);
+	free(c->schema);
+	cJSON_Delete(c->extra);
+	memset(c, 0, sizeof *c);
+	c->port = -1;
+}

@@ -1,0 +1,30 @@
+/* runid: the run identity as one short label. */
+#include "runid.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+char *runid_application_name(const char *runner, size_t max)
+{
+	static const char *const parts[] = { "TINYRUN_DAG_ID", "TINYRUN_TASK_ID", "TINYRUN_RUN_ID",
+					     "TINYRUN_TRY_NUMBER", "TINYRUN_MAP_INDEX" };
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "tinyrun");
+	const char *dag = getenv(parts[0]);
+	if (!dag || !*dag) {
+		buf_printf(&b, "/%s", runner);
+	} else {
+		for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+			const char *v = getenv(parts[i]);
+			/* Airflow uses map index -1 for an unmapped task: leave it out. */
+			if (v && *v && strcmp(v, "-1") != 0)
+				buf_printf(&b, "/%s", v);
+		}
+	}
+	char *s = buf_detach(&b);
+	if (strlen(s) > max)
+		s[max] = '\0';
+	return s;
+}

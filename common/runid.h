@@ -1,0 +1,14 @@
+/* runid: who is running this task. The DAG factory passes Airflow's run identity to every
+ * container as TINYRUN_DAG_ID, TINYRUN_TASK_ID, TINYRUN_RUN_ID, TINYRUN_TRY_NUMBER and
+ * TINYRUN_MAP_INDEX; runners show it to the server (PostgreSQL application_name, SQL Server
+ * program name) so a DBA sees who runs what. */
+#ifndef TR_RUNID_H
+#define TR_RUNID_H
+
+#include <stddef.h>
+
+/* "tinyrun/<dag>/<task>/<run>/<try>" (map index appended when set), cut to fit max bytes
+ * (PostgreSQL keeps 63). Without a DAG id: "tinyrun/<runner>". The caller frees it. */
+char *runid_application_name(const char *runner, size_t max);
+
+#endif

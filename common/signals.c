@@ -1,0 +1,62 @@
+/* signals: self-pipe stop signals. */
+#include "signals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+
+static volatile sig_atomic_t caught;
+static int pipe_fds[2] = { -1, -1 };
+
+static void on_stop(int sig)
+{
+	int saved = errno;
+	if (!caught)
+		caught = sig;
+	if (pipe_fds[1] >= 0) {
+		char c = (char)sig;
+		(void)!write(pipe_fds[1], &c, 1);
+	}
+	errno = saved;
+}
+
+int sig_install(void)
+{
+	if (pipe_fds[0] < 0) {
+		if (pipe(pipe_fds) < 0)
+			return -1;
+		for (int i = 0; i < 2; i++) {
+			fcntl(pipe_fds[i], F_SETFD, FD_CLOEXEC);
+			fcntl(pipe_fds[i], F_SETFL, O_NONBLOCK);
+		}
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop; /* no SA_RESTART: blocking calls return EINTR */
+	sigemptyset(&sa.sa_mask);
+	static const int stops[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
+		if (sigaction(stops[i], &sa, NULL) < 0)
+			return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+int sig_caught(void)
+{
+	return caught;
+}
+
+int sig_fd(void)
+{
+	return pipe_fds[0];
+}
+
+int sig_exit_code(void)
+{
+	return TR_EXIT_SIGNAL_BASE + caught;
+}
