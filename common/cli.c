@@ -221,8 +221,8 @@ void cli_print_help(const struct cmd *cmd)
 		printf("\n%s", cmd->description);
 	if (cmd->subcommands) {
 		printf("\nCommands:\n");
-		for (const struct cmd *s = cmd->subcommands; s->name; s++)
-			printf("  %-12s %s\n", strrchr(s->name, ' ') + 1, s->summary);
+		for (const struct cmd *const *s = cmd->subcommands; *s; s++)
+			printf("  %-12s %s\n", strrchr((*s)->name, ' ') + 1, (*s)->summary);
 	}
 	if (opt_count(cmd->opts)) {
 		printf("\nFlags:\n");
@@ -254,10 +254,10 @@ static int apply_globals(void)
 
 static const struct cmd *find_subcommand(const struct cmd *root, const char *word)
 {
-	for (const struct cmd *s = root->subcommands; s->name; s++) {
-		const char *last = strrchr(s->name, ' ');
-		if (strcmp(last ? last + 1 : s->name, word) == 0)
-			return s;
+	for (const struct cmd *const *s = root->subcommands; *s; s++) {
+		const char *last = strrchr((*s)->name, ' ');
+		if (strcmp(last ? last + 1 : (*s)->name, word) == 0)
+			return *s;
 	}
 	return NULL;
 }

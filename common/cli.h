@@ -39,7 +39,7 @@ struct cmd {
 	const char *summary;     /* one line, shown in the parent's list */
 	const char *description; /* the manual: what it does, examples, exit codes */
 	const struct opt *opts;  /* ends with a zeroed entry; may be NULL */
-	const struct cmd *subcommands; /* ends with a zeroed entry; NULL for a leaf */
+	const struct cmd *const *subcommands; /* ends with NULL; NULL for a leaf */
 	cmd_fn run;              /* a leaf's body */
 };
 

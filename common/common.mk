@@ -3,7 +3,7 @@
 # COMMON_PURE are the modules that use no libpq/krb5/curl: they also build with the host's
 # clang under ASan/UBSan for unit tests and libFuzzer (tests/tests.mk).
 
-COMMON_PURE := buf cli conn exitcode fsutil log redact result runid secret signals strlist
+COMMON_PURE := buf cli clock conn exitcode fsutil log redact result runid secret signals sink strlist
 COMMON_DEPS := krb
 COMMON_SRCS := $(addprefix common/,$(addsuffix .c,$(COMMON_PURE) $(COMMON_DEPS)))
 COMMON_OBJS := $(patsubst common/%.c,$(OBJ)/common/%.o,$(COMMON_SRCS))
@@ -39,6 +39,7 @@ $(OBJ)/runners/$(1)/%.o: runners/$(1)/%.c $$(wildcard runners/$(1)/*.h) $(wildca
 $(BIN)/$(1): $$($(1)_OBJS) $(LIBTINYRUN)
 	@mkdir -p $$(@D)
 	$(MUSL_CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBTINYRUN) $(2)
+$(1)_LIBS := $(2)
 RUNNER_BINS += $(BIN)/$(1)
 RUNNERS += $(1)
 endef

@@ -1,10 +1,13 @@
-/* krb: ticket cache checks and keytab logins on MIT krb5. */
+/* krb: ticket cache checks, copies, keytab logins and renewal on MIT krb5. */
 #include "krb.h"
 
+#include <ctype.h>
 #include <krb5.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -142,13 +145,18 @@ static int kinit_exit_code(krb5_error_code code)
 	}
 }
 
-static krb5_error_code kinit_into(krb5_context ctx, krb5_keytab kt, krb5_principal me, const char *ccname)
+static krb5_error_code kinit_into(krb5_context ctx, krb5_keytab kt, krb5_principal me, const char *ccname,
+				  long lifetime, long renew_life)
 {
 	krb5_creds creds;
 	krb5_ccache cc = NULL;
 	krb5_get_init_creds_opt *opt = NULL;
 	memset(&creds, 0, sizeof creds);
 	krb5_error_code code = krb5_get_init_creds_opt_alloc(ctx, &opt);
+	if (!code && lifetime > 0)
+		krb5_get_init_creds_opt_set_tkt_life(opt, (krb5_deltat)lifetime);
+	if (!code && renew_life > 0)
+		krb5_get_init_creds_opt_set_renew_life(opt, (krb5_deltat)renew_life);
 	if (!code)
 		code = krb5_get_init_creds_keytab(ctx, &creds, me, kt, 0, NULL, opt);
 	if (!code)
@@ -164,7 +172,7 @@ static krb5_error_code kinit_into(krb5_context ctx, krb5_keytab kt, krb5_princip
 	return code;
 }
 
-int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccname, char *err, size_t errlen)
+int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen)
 {
 	krb5_context ctx;
 	krb5_keytab kt = NULL;
@@ -175,23 +183,327 @@ int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccna
 		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG): error %d", (int)code);
 		return TR_EXIT_USAGE;
 	}
-	code = krb5_parse_name(ctx, principal, &me);
+	code = krb5_parse_name(ctx, o->principal, &me);
 	if (!code)
-		code = keytab ? krb5_kt_resolve(ctx, keytab, &kt) : krb5_kt_client_default(ctx, &kt);
+		code = o->keytab ? krb5_kt_resolve(ctx, o->keytab, &kt) : krb5_kt_client_default(ctx, &kt);
 	if (!code)
-		code = kinit_into(ctx, kt, me, ccname);
+		code = kinit_into(ctx, kt, me, ccname, o->lifetime, o->renew_life);
 	int rc = TR_EXIT_OK;
 	if (code) {
 		krb_message(ctx, code, msg, sizeof msg);
-		snprintf(err, errlen, "cannot get a Kerberos ticket for %s from keytab %s: %s", principal,
-			 keytab ? keytab : "(default client keytab)", msg);
+		snprintf(err, errlen, "cannot get a Kerberos ticket for %s from keytab %s: %s", o->principal,
+			 o->keytab ? o->keytab : "(default client keytab)", msg);
 		rc = kinit_exit_code(code);
-	} else {
-		setenv("KRB5CCNAME", ccname, 1);
 	}
 	if (kt)
 		krb5_kt_close(ctx, kt);
 	krb5_free_principal(ctx, me);
+	krb5_free_context(ctx);
+	return rc;
+}
+
+int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccname, char *err, size_t errlen)
+{
+	struct krb_kinit_opts o = { .keytab = keytab, .principal = principal };
+	int rc = krb_kinit_keytab_opts(&o, ccname, err, errlen);
+	if (rc == TR_EXIT_OK)
+		setenv("KRB5CCNAME", ccname, 1);
+	return rc;
+}
+
+/* --- ticket lifecycle --- */
+
+void krb_flags_str(int32_t flags, char *out, size_t len)
+{
+	static const struct { int32_t bit; const char *name; } names[] = {
+		{ TKT_FLG_FORWARDABLE, "forwardable" }, { TKT_FLG_FORWARDED, "forwarded" },
+		{ TKT_FLG_PROXIABLE, "proxiable" },     { TKT_FLG_PROXY, "proxy" },
+		{ TKT_FLG_MAY_POSTDATE, "may_postdate" }, { TKT_FLG_POSTDATED, "postdated" },
+		{ TKT_FLG_INVALID, "invalid" },         { TKT_FLG_RENEWABLE, "renewable" },
+		{ TKT_FLG_INITIAL, "initial" },         { TKT_FLG_PRE_AUTH, "pre_authent" },
+		{ TKT_FLG_HW_AUTH, "hw_authent" },      { TKT_FLG_TRANSIT_POLICY_CHECKED, "transit_checked" },
+		{ TKT_FLG_OK_AS_DELEGATE, "ok_as_delegate" }, { TKT_FLG_ANONYMOUS, "anonymous" },
+	};
+	size_t used = 0;
+	if (len)
+		out[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof *names && used < len; i++) {
+		if (flags & names[i].bit) {
+			int n = snprintf(out + used, len - used, "%s%s", used ? " " : "", names[i].name);
+			used += n > 0 ? (size_t)n : 0;
+		}
+	}
+}
+
+static void host_name(char *out, size_t len)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256] = "localhost";
+	gethostname(host, sizeof host - 1);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_family = AF_UNSPEC;
+	const char *name = host;
+	if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname)
+		name = ai->ai_canonname;
+	snprintf(out, len, "%s", name);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (ai)
+		freeaddrinfo(ai);
+}
+
+int krb_expand_host(const char *principal, char *out, size_t len)
+{
+	char host[256];
+	const char *hit = strstr(principal, "_HOST");
+	if (!hit)
+		return snprintf(out, len, "%s", principal) < (int)len ? 0 : -1;
+	host_name(host, sizeof host);
+	size_t used = 0;
+	for (const char *p = principal; *p;) {
+		const char *piece = strncmp(p, "_HOST", 5) == 0 ? host : NULL;
+		size_t n = piece ? strlen(host) : 1;
+		if (used + n + 1 > len)
+			return -1;
+		memcpy(out + used, piece ? piece : p, n);
+		used += n;
+		p += piece ? 5 : 1;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+int krb_keytab_principal(const char *keytab, char *out, size_t len, char *err, size_t errlen)
+{
+	krb5_context ctx;
+	krb5_keytab kt = NULL;
+	krb5_kt_cursor cur;
+	krb5_keytab_entry entry;
+	char *name = NULL, msg[256];
+	if (krb5_init_context(&ctx)) {
+		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG)");
+		return -1;
+	}
+	krb5_error_code code = keytab ? krb5_kt_resolve(ctx, keytab, &kt) : krb5_kt_client_default(ctx, &kt);
+	if (!code)
+		code = krb5_kt_start_seq_get(ctx, kt, &cur);
+	if (!code) {
+		code = krb5_kt_next_entry(ctx, kt, &entry, &cur);
+		if (!code) {
+			code = krb5_unparse_name(ctx, entry.principal, &name);
+			krb5_free_keytab_entry_contents(ctx, &entry);
+		}
+		krb5_kt_end_seq_get(ctx, kt, &cur);
+	}
+	if (!code)
+		snprintf(out, len, "%s", name);
+	else {
+		krb_message(ctx, code, msg, sizeof msg);
+		snprintf(err, errlen, "cannot read a principal from keytab %s: %s", keytab ? keytab : "(default)", msg);
+	}
+	krb5_free_unparsed_name(ctx, name);
+	if (kt)
+		krb5_kt_close(ctx, kt);
+	krb5_free_context(ctx);
+	return code ? -1 : 0;
+}
+
+/* Is creds a config entry (krb5_ccache_conf_data/KEY...) for key? */
+static int is_config_key(krb5_context ctx, const krb5_creds *c, const char *key)
+{
+	if (!key || !krb5_is_config_principal(ctx, c->server) || krb5_princ_size(ctx, c->server) < 2)
+		return 0;
+	const krb5_data *k = krb5_princ_component(ctx, c->server, 1);
+	return k->length == strlen(key) && memcmp(k->data, key, k->length) == 0;
+}
+
+/* Read every entry of cc: keep the TGT of me with the latest end in t, and when dst is not NULL
+ * store each entry (except config entries for skip) there. 0 only when the end was reached. */
+static krb5_error_code walk_cache(krb5_context ctx, krb5_ccache cc, krb5_principal me, krb5_ccache dst,
+				  const char *skip, struct krb_ticket *t, int *found)
+{
+	krb5_cc_cursor cur;
+	krb5_creds creds;
+	krb5_error_code code = krb5_cc_start_seq_get(ctx, cc, &cur), step = 0;
+	if (code)
+		return code;
+	*found = 0;
+	while (!step && (code = krb5_cc_next_cred(ctx, cc, &cur, &creds)) == 0) {
+		int config = krb5_is_config_principal(ctx, creds.server);
+		if (!config && is_tgt_of(ctx, creds.server, me) && (!*found || creds.times.endtime > t->end)) {
+			fill_ticket(ctx, &creds, t);
+			*found = 1;
+		}
+		if (dst && !is_config_key(ctx, &creds, skip))
+			step = krb5_cc_store_cred(ctx, dst, &creds);
+		krb5_free_cred_contents(ctx, &creds);
+	}
+	krb5_cc_end_seq_get(ctx, cc, &cur);
+	return step ? step : code == KRB5_CC_END ? 0 : code;
+}
+
+/* Open ccname and its principal; on error fill err and return the code. */
+static krb5_error_code open_cache(krb5_context ctx, const char *ccname, krb5_ccache *cc, krb5_principal *me,
+				  char *err, size_t errlen)
+{
+	char msg[256];
+	krb5_error_code code = krb5_cc_resolve(ctx, ccname, cc);
+	if (!code)
+		code = krb5_cc_get_principal(ctx, *cc, me);
+	if (code) {
+		krb_message(ctx, code, msg, sizeof msg);
+		snprintf(err, errlen, "cannot read %s: %s", ccname, msg);
+	}
+	return code;
+}
+
+static int check_times(const char *ccname, long min_left, const struct krb_ticket *t, char *err, size_t errlen)
+{
+	time_t now = time(NULL);
+	char when[64];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t->end));
+	if (t->end <= now) {
+		snprintf(err, errlen, "the ticket of %s in %s expired at %s", t->principal, ccname, when);
+		return TR_EXIT_AUTH;
+	}
+	if (t->end < now + min_left) {
+		snprintf(err, errlen, "the ticket of %s in %s expires at %s, in %lds (less than %lds)", t->principal,
+			 ccname, when, (long)(t->end - now), min_left);
+		return TR_EXIT_AUTH;
+	}
+	if (t->flags & TKT_FLG_INVALID) {
+		snprintf(err, errlen, "the ticket of %s in %s is postdated and not yet valid", t->principal, ccname);
+		return TR_EXIT_AUTH;
+	}
+	return TR_EXIT_OK;
+}
+
+int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t, char *err,
+		     size_t errlen)
+{
+	krb5_context ctx;
+	krb5_ccache cc = NULL;
+	krb5_principal me = NULL;
+	char *name = NULL, msg[256];
+	int found = 0, rc = TR_EXIT_AUTH;
+	memset(t, 0, sizeof *t);
+	if (krb5_init_context(&ctx)) {
+		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG)");
+		return TR_EXIT_USAGE;
+	}
+	krb5_error_code code = open_cache(ctx, ccname, &cc, &me, err, errlen);
+	if (!code && !(code = krb5_unparse_name(ctx, me, &name)))
+		snprintf(t->principal, sizeof t->principal, "%s", name);
+	if (!code && (code = walk_cache(ctx, cc, me, NULL, NULL, t, &found))) {
+		krb_message(ctx, code, msg, sizeof msg);
+		snprintf(err, errlen, "cannot read %s to its end: %s", ccname, msg);
+	}
+	if (!code && want && strcmp(want, name) != 0)
+		snprintf(err, errlen, "%s holds a ticket for %s, not for %s", ccname, name, want);
+	else if (!code && !found)
+		snprintf(err, errlen, "%s holds no ticket-granting ticket for %s", ccname, name);
+	else if (!code)
+		rc = check_times(ccname, min_left, t, err, errlen);
+	krb5_free_unparsed_name(ctx, name);
+	krb5_free_principal(ctx, me);
+	if (cc)
+		krb5_cc_close(ctx, cc);
+	krb5_free_context(ctx);
+	return rc;
+}
+
+int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err,
+		    size_t errlen)
+{
+	krb5_context ctx;
+	krb5_ccache in = NULL, out = NULL;
+	krb5_principal me = NULL;
+	struct krb_ticket t;
+	char msg[256];
+	int found;
+	if (krb5_init_context(&ctx)) {
+		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG)");
+		return -1;
+	}
+	krb5_error_code code = open_cache(ctx, src, &in, &me, err, errlen);
+	if (!code) {
+		code = krb5_cc_resolve(ctx, dst, &out);
+		if (!code)
+			code = krb5_cc_initialize(ctx, out, me);
+		if (!code)
+			code = walk_cache(ctx, in, me, out, key, &t, &found);
+		if (!code && key) {
+			krb5_data d = { .magic = 0, .length = (unsigned)strlen(value), .data = (char *)value };
+			code = krb5_cc_set_config(ctx, out, NULL, key, &d);
+		}
+		if (code) {
+			krb_message(ctx, code, msg, sizeof msg);
+			snprintf(err, errlen, "cannot copy %s to %s: %s", src, dst, msg);
+		}
+	}
+	krb5_free_principal(ctx, me);
+	if (in)
+		krb5_cc_close(ctx, in);
+	if (out)
+		krb5_cc_close(ctx, out);
+	krb5_free_context(ctx);
+	return code ? -1 : 0;
+}
+
+int krb_ccache_config(const char *ccname, const char *key, char *out, size_t len)
+{
+	krb5_context ctx;
+	krb5_ccache cc = NULL;
+	krb5_data d = { 0 };
+	if (krb5_init_context(&ctx))
+		return -1;
+	krb5_error_code code = krb5_cc_resolve(ctx, ccname, &cc);
+	if (!code)
+		code = krb5_cc_get_config(ctx, cc, NULL, key, &d);
+	if (!code)
+		snprintf(out, len, "%.*s", (int)d.length, d.data);
+	krb5_free_data_contents(ctx, &d);
+	if (cc)
+		krb5_cc_close(ctx, cc);
+	krb5_free_context(ctx);
+	return code ? -1 : 0;
+}
+
+static int renew_exit_code(krb5_error_code code)
+{
+	return code == KRB5_KDC_UNREACH || code == KRB5_REALM_CANT_RESOLVE ? TR_EXIT_TEMPFAIL : TR_EXIT_AUTH;
+}
+
+int krb_renew(const char *ccname, char *err, size_t errlen)
+{
+	krb5_context ctx;
+	krb5_ccache cc = NULL;
+	krb5_principal me = NULL;
+	krb5_creds creds;
+	char msg[256];
+	memset(&creds, 0, sizeof creds);
+	if (krb5_init_context(&ctx)) {
+		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG)");
+		return TR_EXIT_USAGE;
+	}
+	krb5_error_code code = open_cache(ctx, ccname, &cc, &me, err, errlen);
+	if (!code) {
+		code = krb5_get_renewed_creds(ctx, &creds, me, cc, NULL);
+		if (!code)
+			code = krb5_cc_initialize(ctx, cc, me);
+		if (!code)
+			code = krb5_cc_store_cred(ctx, cc, &creds);
+		if (code) {
+			krb_message(ctx, code, msg, sizeof msg);
+			snprintf(err, errlen, "cannot renew the ticket in %s: %s", ccname, msg);
+		}
+	}
+	int rc = code ? renew_exit_code(code) : TR_EXIT_OK;
+	krb5_free_cred_contents(ctx, &creds);
+	krb5_free_principal(ctx, me);
+	if (cc)
+		krb5_cc_close(ctx, cc);
 	krb5_free_context(ctx);
 	return rc;
 }

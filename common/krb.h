@@ -38,4 +38,48 @@ int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char 
  * refused: wrong key, unknown principal), TR_EXIT_TEMPFAIL (KDC unreachable) or TR_EXIT_USAGE. */
 int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccname, char *err, size_t errlen);
 
+/* --- ticket lifecycle: full cache checks, copies, renewal (ticket-sharer, and any runner that keeps
+ * a ticket alive for a long job) --- */
+
+/* The ticket flags as words ("forwardable renewable initial pre_authent"), space separated. */
+void krb_flags_str(int32_t flags, char *out, size_t len);
+
+/* principal with every "_HOST" replaced by this machine's canonical host name in lower case (as
+ * MIT's krb5_sname_to_principal does for service principals). Returns 0, or -1 when out is short. */
+int krb_expand_host(const char *principal, char *out, size_t len);
+
+/* The first principal in keytab (NULL: KRB5_CLIENT_KTNAME or the default client keytab).
+ * Returns 0, or -1 with err. */
+int krb_keytab_principal(const char *keytab, char *out, size_t len, char *err, size_t errlen);
+
+/* A full check of ccname: every entry is read to the end, the cache names a principal (equal to
+ * want when want is not NULL), holds a TGT for it, and the TGT is valid for at least min_left
+ * seconds more. Returns TR_EXIT_OK, or TR_EXIT_AUTH with err saying what is wrong. */
+int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t,
+		     char *err, size_t errlen);
+
+/* Replace dst with a copy of every entry of src (dst is initialised to src's principal). Fails,
+ * leaving dst in an unspecified state, unless src could be read to its end. When key is not NULL
+ * the copy also gets the cache config entry key=value (earlier entries with that key in src are
+ * left out). Returns 0, or -1 with err. */
+int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err,
+		    size_t errlen);
+
+/* The cache config entry key of ccname into out. Returns 0, or -1 when there is none. */
+int krb_ccache_config(const char *ccname, const char *key, char *out, size_t len);
+
+struct krb_kinit_opts {
+	const char *keytab;    /* NULL: KRB5_CLIENT_KTNAME or the default client keytab */
+	const char *principal; /* already expanded */
+	long lifetime;         /* seconds; 0: krb5.conf's ticket_lifetime */
+	long renew_life;       /* seconds; 0: krb5.conf's renew_lifetime */
+};
+
+/* Like krb_kinit_keytab with lifetimes, into ccname (any type), without touching KRB5CCNAME. */
+int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen);
+
+/* Renew the TGT in ccname in place (krb5_get_renewed_creds). Returns TR_EXIT_OK, TR_EXIT_AUTH
+ * (not renewable, past renew-until, refused) or TR_EXIT_TEMPFAIL (KDC unreachable), with err. */
+int krb_renew(const char *ccname, char *err, size_t errlen);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "build_info.h"
 #include "buf.h"
+#include "clock.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "log.h"
@@ -23,7 +24,7 @@ static struct timespec started;
 cJSON *result_object(void)
 {
 	if (!result) {
-		clock_gettime(CLOCK_MONOTONIC, &started);
+		started = clock_now();
 		result = cJSON_CreateObject();
 		cJSON_AddStringToObject(result, "runner", log_runner());
 		cJSON_AddStringToObject(result, "version", TR_VERSION);
@@ -90,12 +91,9 @@ static void write_termination_log(int code)
 int result_finish(int code)
 {
 	cJSON *r = result_object();
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(now.tv_sec - started.tv_sec) * 1e3 + (double)(now.tv_nsec - started.tv_nsec) / 1e6;
 	cJSON_AddStringToObject(r, "status", exitcode_status(code));
 	cJSON_AddNumberToObject(r, "exit_code", code);
-	cJSON_AddNumberToObject(r, "duration_ms", (double)(long)ms);
+	cJSON_AddNumberToObject(r, "duration_ms", (double)(long)clock_ms_since(&started));
 
 	char *text = cJSON_PrintUnformatted(r);
 	char *safe = redact_dup(text);

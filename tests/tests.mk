@@ -10,6 +10,8 @@ $(VENV_STAMP): $(PY_REQS) | $(HOST_STAMP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e dagfactory
 	touch $@
 
+include tests/unit/unit.mk tests/fuzz/fuzz.mk
+
 .PHONY: test venv
 venv: $(VENV_STAMP)
 

@@ -1,0 +1,22 @@
+/* sink: where a runner streams its data output: stdout, or a file that appears only when it is
+ * complete (written under a temporary name in the same folder, flushed, fsynced and renamed on
+ * success; removed on failure), so a reader never sees a half-written file. */
+#ifndef TR_SINK_H
+#define TR_SINK_H
+
+#include <stdio.h>
+
+struct sink {
+	FILE *fp;
+	char *path; /* NULL for stdout */
+	char *tmp;
+};
+
+/* path NULL or "-" is stdout. Returns 0, or an errno value. */
+int sink_open(struct sink *s, const char *path);
+/* Make the output visible. Returns 0, or an errno value (the temporary file is removed). */
+int sink_commit(struct sink *s);
+/* Drop the output: the temporary file is removed, the target is untouched. */
+void sink_abort(struct sink *s);
+
+#endif

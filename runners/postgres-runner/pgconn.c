@@ -1,0 +1,404 @@
+/* pgconn: libpq connection setup, signal-aware waiting and error classification. */
+#include "pgconn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "conn.h"
+#include "exitcode.h"
+#include "fsutil.h"
+#include "krb.h"
+#include "log.h"
+#include "redact.h"
+#include "result.h"
+#include "runid.h"
+#include "secret.h"
+#include "signals.h"
+#include "strlist.h"
+
+#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define KEYTAB_CCACHE "MEMORY:tinyrun"
+
+struct pg_opts pg_opts = { .connect_timeout_ms = 10000, .retries = 2 };
+
+/* libpq keyword/value pairs, NULL-terminated for PQconnectStartParams. */
+struct kv {
+	struct strlist keys, values;
+};
+
+static void kv_set(struct kv *kv, const char *key, const char *value)
+{
+	for (size_t i = 0; i < kv->keys.len; i++) {
+		if (strcmp(kv->keys.items[i], key) == 0) {
+			free(kv->values.items[i]);
+			kv->values.items[i] = xstrdup(value);
+			return;
+		}
+	}
+	strlist_push(&kv->keys, key);
+	strlist_push(&kv->values, value);
+}
+
+static const char *kv_get(const struct kv *kv, const char *key)
+{
+	for (size_t i = 0; i < kv->keys.len; i++)
+		if (strcmp(kv->keys.items[i], key) == 0)
+			return kv->values.items[i];
+	return NULL;
+}
+
+static int is_libpq_keyword(const char *key)
+{
+	PQconninfoOption *defs = PQconndefaults();
+	int found = 0;
+	for (PQconninfoOption *o = defs; o && o->keyword && !found; o++)
+		found = strcmp(o->keyword, key) == 0;
+	PQconninfoFree(defs);
+	return found;
+}
+
+/* Extras that are libpq keywords pass through; Airflow's own (cursor, iam, ...) are skipped. */
+static void add_extras(struct kv *kv, const struct conn *c)
+{
+	char scratch[64];
+	for (const cJSON *e = c->extra->child; e; e = e->next) {
+		const char *value = conn_extra_get(c, e->string, scratch, sizeof scratch);
+		if (value && is_libpq_keyword(e->string))
+			kv_set(kv, e->string, value);
+		else
+			log_warn("connection", "ignoring the connection extra '%s': not a libpq connection keyword",
+				 e->string);
+	}
+}
+
+static void add_timeouts(struct kv *kv)
+{
+	struct buf options = BUF_INIT;
+	const char *given = kv_get(kv, "options");
+	if (given)
+		buf_printf(&options, "%s ", given);
+	if (pg_opts.statement_timeout_ms > 0)
+		buf_printf(&options, "-c statement_timeout=%ld ", pg_opts.statement_timeout_ms);
+	if (pg_opts.lock_timeout_ms > 0)
+		buf_printf(&options, "-c lock_timeout=%ld ", pg_opts.lock_timeout_ms);
+	if (options.len)
+		kv_set(kv, "options", buf_str(&options));
+	buf_free(&options);
+	char seconds[32];
+	snprintf(seconds, sizeof seconds, "%ld", (pg_opts.connect_timeout_ms + 999) / 1000);
+	kv_set(kv, "connect_timeout", seconds);
+}
+
+/* verify-ca/verify-full need a CA: default to the image's bundle rather than ~/.postgresql. */
+static void add_tls_defaults(struct kv *kv)
+{
+	const char *mode = kv_get(kv, "sslmode");
+	if (mode && strncmp(mode, "verify-", 7) == 0 && !kv_get(kv, "sslrootcert") && access(CA_BUNDLE, R_OK) == 0)
+		kv_set(kv, "sslrootcert", CA_BUNDLE);
+}
+
+static void principal_primary(const char *principal, char *out, size_t len)
+{
+	snprintf(out, len, "%s", principal);
+	out[strcspn(out, "/@")] = '\0';
+}
+
+/* Keytab login, or the ticket cache's preflight when Kerberos is how we will log in. */
+static int setup_kerberos(const struct conn *c, char *user, size_t userlen)
+{
+	char err[1024];
+	struct krb_ticket t;
+	if (pg_opts.keytab || pg_opts.principal) {
+		if (!pg_opts.principal)
+			return result_fail(TR_EXIT_USAGE, "usage", "--keytab needs --principal (the Kerberos principal to log in as)");
+		int rc = krb_kinit_keytab(pg_opts.keytab, pg_opts.principal, KEYTAB_CCACHE, err, sizeof err);
+		if (rc)
+			return result_fail(rc, "kerberos", "%s", err);
+	}
+	krb_use_platform_default();
+	if (c->password || !getenv("KRB5CCNAME"))
+		return TR_EXIT_OK;
+	int rc = krb_preflight(NULL, 0, &t, err, sizeof err);
+	if (rc)
+		return result_fail(rc, "kerberos", "%s", err);
+	if (!c->login)
+		principal_primary(t.principal, user, userlen);
+	cJSON *fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(fields, "principal", t.principal);
+	cJSON_AddNumberToObject(fields, "expires_in_s", (double)(t.end - time(NULL)));
+	log_event(LOG_LEVEL_INFO, "kerberos", fields, "using the Kerberos ticket of %s", t.principal);
+	return TR_EXIT_OK;
+}
+
+static int build_params(const struct conn *c, struct kv *kv)
+{
+	char user[256] = "";
+	if (strcmp(c->conn_type, "postgres") != 0 && c->conn_type[0])
+		return result_fail(TR_EXIT_USAGE, "connection",
+				   "the connection's type is '%s'; postgres-runner needs a postgres connection",
+				   c->conn_type);
+	int rc = setup_kerberos(c, user, sizeof user);
+	if (rc)
+		return rc;
+	add_extras(kv, c);
+	if (c->host[0])
+		kv_set(kv, "host", c->host);
+	if (c->port >= 0) {
+		char port[16];
+		snprintf(port, sizeof port, "%ld", c->port);
+		kv_set(kv, "port", port);
+	}
+	if (c->login || user[0])
+		kv_set(kv, "user", c->login ? c->login : user);
+	if (c->password)
+		kv_set(kv, "password", c->password);
+	if (c->schema[0])
+		kv_set(kv, "dbname", c->schema);
+	char *app = runid_application_name("postgres-runner", 63);
+	kv_set(kv, "application_name", app);
+	free(app);
+	add_timeouts(kv);
+	add_tls_defaults(kv);
+	return TR_EXIT_OK;
+}
+
+static int password_from_file(struct conn *c)
+{
+	if (!pg_opts.password_file)
+		return TR_EXIT_OK;
+	char *pw = NULL;
+	size_t len;
+	int rc = fs_read_file(pg_opts.password_file, 64 * 1024, &pw, &len);
+	if (rc)
+		return result_fail(TR_EXIT_USAGE, "config", "cannot read --password-file %s: %s; mount it readable by uid %d",
+				   pg_opts.password_file, strerror(rc), (int)getuid());
+	pw[strcspn(pw, "\r\n")] = '\0';
+	redact_add(pw);
+	free(c->password);
+	c->password = pw;
+	return TR_EXIT_OK;
+}
+
+static int contains_any(const char *msg, const char *const *needles)
+{
+	for (; *needles; needles++)
+		if (strstr(msg, *needles))
+			return 1;
+	return 0;
+}
+
+/* libpq reports connection failures as text only; these phrases are libpq's own (our static
+ * build has no translations) and the server's FATAL messages. */
+static int classify_connect_error(PGconn *conn)
+{
+	static const char *const auth[] = { "authentication failed", "GSSAPI", "Kerberos", "no pg_hba.conf entry",
+					    "password", "role \"", NULL };
+	static const char *const config[] = { "database \"", "certificate", "does not support SSL",
+					      "invalid ", "SSL error", NULL };
+	static const char *const temporary[] = { "Connection refused", "timeout expired", "starting up", "shutting down",
+						 "too many clients", "No route to host", "Network is unreachable",
+						 "could not translate host name", "closed the connection", "Connection reset",
+						 "recovery mode", "could not connect", NULL };
+	const char *msg = PQerrorMessage(conn);
+	if (PQconnectionNeedsPassword(conn) || contains_any(msg, auth))
+		return TR_EXIT_AUTH;
+	if (contains_any(msg, config))
+		return TR_EXIT_USAGE;
+	if (contains_any(msg, temporary))
+		return TR_EXIT_TEMPFAIL;
+	return TR_EXIT_FAILED;
+}
+
+/* Sleep for ms unless a stop signal arrives first. Returns -1 on a signal. */
+static int sleep_or_stop(long ms)
+{
+	struct pollfd pfd = { sig_fd(), POLLIN, 0 };
+	if (sig_caught())
+		return -1;
+	poll(&pfd, 1, (int)ms);
+	return sig_caught() ? -1 : 0;
+}
+
+/* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. */
+static PGconn *connect_once(const struct kv *kv)
+{
+	const char **keys = xmalloc((kv->keys.len + 1) * sizeof *keys), **values = xmalloc((kv->keys.len + 1) * sizeof *values);
+	for (size_t i = 0; i < kv->keys.len; i++) {
+		keys[i] = kv->keys.items[i];
+		values[i] = kv->values.items[i];
+	}
+	keys[kv->keys.len] = values[kv->keys.len] = NULL;
+	PGconn *conn = PQconnectStartParams(keys, values, 0);
+	free(keys);
+	free(values);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		struct pollfd fds[2] = { { PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0 },
+					 { sig_fd(), POLLIN, 0 } };
+		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0)
+			break; /* libpq's own connect_timeout reports it on the next poll */
+		if (sig_caught())
+			break;
+		st = PQconnectPoll(conn);
+	}
+	return conn;
+}
+
+static void log_connected(PGconn *conn)
+{
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "host", PQhost(conn) ? PQhost(conn) : "");
+	cJSON_AddStringToObject(f, "port", PQport(conn) ? PQport(conn) : "");
+	cJSON_AddStringToObject(f, "database", PQdb(conn));
+	cJSON_AddStringToObject(f, "user", PQuser(conn));
+	cJSON_AddBoolToObject(f, "tls", PQsslInUse(conn));
+	cJSON_AddBoolToObject(f, "gss_encryption", PQgssEncInUse(conn));
+	cJSON_AddNumberToObject(f, "server_version", PQserverVersion(conn));
+	log_event(LOG_LEVEL_INFO, "connected", f, "connected to %s/%s as %s", PQhost(conn) ? PQhost(conn) : "",
+		  PQdb(conn), PQuser(conn));
+}
+
+static int connect_with_retries(const struct kv *kv, PGconn **out)
+{
+	for (long attempt = 0;; attempt++) {
+		PGconn *conn = connect_once(kv);
+		if (sig_caught()) {
+			PQfinish(conn);
+			return sig_exit_code();
+		}
+		if (conn && PQstatus(conn) == CONNECTION_OK) {
+			log_connected(conn);
+			*out = conn;
+			return TR_EXIT_OK;
+		}
+		int code = conn ? classify_connect_error(conn) : TR_EXIT_FAILED;
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+		msg[strcspn(msg, "\n")] = '\0';
+		PQfinish(conn);
+		if (code != TR_EXIT_TEMPFAIL || attempt >= pg_opts.retries)
+			return result_fail(code, "connect", "cannot connect: %s%s", msg,
+					   code == TR_EXIT_TEMPFAIL ? " (the server is unreachable; the task will be retried)" : "");
+		long backoff = 1000L << (attempt < 5 ? attempt : 5);
+		log_warn("connect", "cannot connect (attempt %ld of %ld): %s; retrying in %ld ms", attempt + 1,
+			 pg_opts.retries + 1, msg, backoff);
+		if (sleep_or_stop(backoff) < 0)
+			return sig_exit_code();
+	}
+}
+
+int pg_connect(PGconn **out)
+{
+	struct conn c;
+	struct kv kv = { { 0 }, { 0 } };
+	char err[1024];
+	*out = NULL;
+	if (sig_install() < 0)
+		return result_fail(TR_EXIT_FAILED, "signals", "cannot install signal handlers: %s", strerror(errno));
+	int rc = conn_load(pg_opts.conn_id, pg_opts.conn_file, &c, err, sizeof err);
+	if (rc)
+		return result_fail(rc, "connection", "%s", err);
+	rc = password_from_file(&c);
+	if (!rc)
+		rc = build_params(&c, &kv);
+	conn_free(&c);
+	if (!rc)
+		rc = connect_with_retries(&kv, out);
+	strlist_free(&kv.keys);
+	strlist_free(&kv.values);
+	return rc;
+}
+
+/* After a stop signal: ask the server to cancel, once, and give it a few seconds to answer so
+ * that the whole exit stays within the contract's 5 s. */
+#define CANCEL_GRACE_MS 3000
+static int cancel_sent;
+static struct timespec cancel_at;
+
+static void cancel_running(PGconn *conn)
+{
+	if (cancel_sent)
+		return;
+	cancel_sent = 1;
+	cancel_at = clock_now();
+	PGcancelConn *cancel = PQcancelCreate(conn);
+	if (!PQcancelBlocking(cancel))
+		log_warn("cancel", "cannot cancel the running statement: %s", PQcancelErrorMessage(cancel));
+	else
+		log_warn("cancel", "stop signal %d: cancelled the running statement on the server", sig_caught());
+	PQcancelFinish(cancel);
+}
+
+static int cancel_expired(void)
+{
+	return cancel_sent && clock_ms_since(&cancel_at) > CANCEL_GRACE_MS;
+}
+
+int pg_wait_socket(PGconn *conn, int for_write)
+{
+	struct pollfd fds[2] = { { PQsocket(conn), for_write ? POLLOUT : POLLIN, 0 }, { sig_fd(), POLLIN, 0 } };
+	int n = poll(fds, cancel_sent ? 1 : 2, cancel_sent ? 200 : -1);
+	if (n < 0 && errno != EINTR)
+		return -1;
+	if (sig_caught()) {
+		cancel_running(conn);
+		if (cancel_expired())
+			return -1;
+	}
+	return 0;
+}
+
+PGresult *pg_next_result(PGconn *conn)
+{
+	while (PQisBusy(conn)) {
+		if (pg_wait_socket(conn, 0) < 0 || !PQconsumeInput(conn))
+			return NULL;
+	}
+	return PQgetResult(conn);
+}
+
+int pg_result_exit_code(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!state)
+		return TR_EXIT_FAILED;
+	static const char *const temporary[] = { "40001", "40P01", "55P03", "57P01", "57P02", "57P03", NULL };
+	for (const char *const *t = temporary; *t; t++)
+		if (strcmp(state, *t) == 0)
+			return TR_EXIT_TEMPFAIL;
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0)
+		return TR_EXIT_TEMPFAIL;
+	if (strncmp(state, "28", 2) == 0)
+		return TR_EXIT_AUTH;
+	return TR_EXIT_FAILED;
+}
+
+int pg_report_failure(const PGresult *res, const char *where)
+{
+	if (sig_caught())
+		return result_fail(sig_exit_code(), "stopped", "stopped by signal %d while running %s", sig_caught(), where);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	if (!primary)
+		primary = res ? PQresultErrorMessage(res) : "the connection was lost";
+	struct buf msg = BUF_INIT;
+	buf_printf(&msg, "%s: %s%s%s", where, state ? state : "", state ? " " : "", primary);
+	if (detail)
+		buf_printf(&msg, " DETAIL: %s", detail);
+	if (hint)
+		buf_printf(&msg, " HINT: %s", hint);
+	if (state)
+		cJSON_AddStringToObject(result_object(), "sqlstate", state);
+	int code = result_fail(res ? pg_result_exit_code(res) : TR_EXIT_TEMPFAIL, "sql_error", "%s", buf_str(&msg));
+	buf_free(&msg);
+	return code;
+}

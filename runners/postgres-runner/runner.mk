@@ -1,0 +1,1 @@
+$(eval $(call runner,postgres-runner,$(DEPS_LIBS_pq) $(DEPS_LIBS_cjson)))
