@@ -49,7 +49,10 @@ static int parse_long(const char *s, long *out)
 
 static int parse_duration_ms(const char *s, long *out)
 {
-	static const struct { const char *unit; long ms; } units[] = {
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
 	char *end;
@@ -92,8 +95,8 @@ static int opt_assign(const struct cmd *cmd, const struct opt *o, const char *va
 	if (o->flags & OPT_SECRET)
 		redact_add(value);
 	if (bad) {
-		return result_fail(TR_EXIT_USAGE, "usage", "%s: invalid value '%s' for %s; see '%s --help'",
-				   cmd->name, value, where, cmd->name);
+		return result_fail(TR_EXIT_USAGE, "usage", "%s: invalid value '%s' for %s; see '%s --help'", cmd->name,
+		                   value, where, cmd->name);
 	}
 	return 0;
 }
@@ -116,8 +119,7 @@ static const struct opt *find_short(const struct opt *opts, char c)
 
 static int unknown_flag(const struct cmd *cmd, const char *arg)
 {
-	return result_fail(TR_EXIT_USAGE, "usage", "%s: unknown flag '%s'; see '%s --help'", cmd->name, arg,
-			   cmd->name);
+	return result_fail(TR_EXIT_USAGE, "usage", "%s: unknown flag '%s'; see '%s --help'", cmd->name, arg, cmd->name);
 }
 
 /* One argument that starts with '-'. *i is advanced past any value it consumes. */
@@ -143,7 +145,7 @@ static int parse_flag(const struct cmd *cmd, int argc, char **argv, int *i, bool
 	if (!value) {
 		if (*i + 1 >= argc) {
 			return result_fail(TR_EXIT_USAGE, "usage", "%s: flag '%s' needs a value (%s); see '%s --help'",
-					   cmd->name, arg, o->metavar ? o->metavar : "VALUE", cmd->name);
+			                   cmd->name, arg, o->metavar ? o->metavar : "VALUE", cmd->name);
 		}
 		value = argv[++*i];
 	}
@@ -209,7 +211,7 @@ static void print_opt(FILE *out, const struct opt *o)
 	if (o->kind != OPT_BOOL)
 		buf_printf(&left, " %s", o->metavar ? o->metavar : "VALUE");
 	fprintf(out, "  %-28s %s%s\n  %-28s [env %s]\n", buf_str(&left), o->help,
-		o->kind == OPT_LIST ? " (repeatable)" : "", "", env);
+	        o->kind == OPT_LIST ? " (repeatable)" : "", "", env);
 	free(env);
 	buf_free(&left);
 }
@@ -243,11 +245,11 @@ static int apply_globals(void)
 {
 	if (cli_globals.log_format && log_set_format(cli_globals.log_format) < 0) {
 		return result_fail(TR_EXIT_USAGE, "usage", "--log-format must be json, text or auto, not '%s'",
-				   cli_globals.log_format);
+		                   cli_globals.log_format);
 	}
 	if (cli_globals.log_level && log_set_level(cli_globals.log_level) < 0) {
 		return result_fail(TR_EXIT_USAGE, "usage", "--log-level must be debug, info, warn or error, not '%s'",
-				   cli_globals.log_level);
+		                   cli_globals.log_level);
 	}
 	return 0;
 }
@@ -275,12 +277,12 @@ int cli_main(const struct cmd *root, int argc, char **argv)
 	}
 	if (rc == 0 && rest.len == 0) {
 		rc = result_fail(TR_EXIT_USAGE, "usage", "%s: missing command; see '%s --help'", root->name,
-				 root->name);
+		                 root->name);
 	}
 	const struct cmd *sub = rc == 0 ? find_subcommand(root, rest.items[0]) : NULL;
 	if (rc == 0 && !sub) {
-		rc = result_fail(TR_EXIT_USAGE, "usage", "%s: unknown command '%s'; see '%s --help'",
-				 root->name, rest.items[0], root->name);
+		rc = result_fail(TR_EXIT_USAGE, "usage", "%s: unknown command '%s'; see '%s --help'", root->name,
+		                 rest.items[0], root->name);
 	}
 	if (rc == 0)
 		rc = sub->run(sub, (int)rest.len, rest.items);

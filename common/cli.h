@@ -34,13 +34,13 @@ struct cmd;
 typedef int (*cmd_fn)(const struct cmd *cmd, int argc, char **argv);
 
 struct cmd {
-	const char *name;        /* full name as typed: "postgres-runner run" */
-	const char *usage;       /* what follows the name: "[flags] FILE... | -c SQL" */
-	const char *summary;     /* one line, shown in the parent's list */
-	const char *description; /* the manual: what it does, examples, exit codes */
-	const struct opt *opts;  /* ends with a zeroed entry; may be NULL */
+	const char *name;                     /* full name as typed: "postgres-runner run" */
+	const char *usage;                    /* what follows the name: "[flags] FILE... | -c SQL" */
+	const char *summary;                  /* one line, shown in the parent's list */
+	const char *description;              /* the manual: what it does, examples, exit codes */
+	const struct opt *opts;               /* ends with a zeroed entry; may be NULL */
 	const struct cmd *const *subcommands; /* ends with NULL; NULL for a leaf */
-	cmd_fn run;              /* a leaf's body */
+	cmd_fn run;                           /* a leaf's body */
 };
 
 /* Parse argv[1..] against cmd->opts (argv[0] is the command word). Positional arguments go to
@@ -66,6 +66,7 @@ struct cli_globals {
 	bool version;
 };
 extern struct cli_globals cli_globals;
+/* clang-format off */
 #define CLI_GLOBAL_OPTS                                                                            \
 	{ "log-format", 0, OPT_STRING, &cli_globals.log_format, "FORMAT",                          \
 	  "json, text or auto (json unless stderr is a terminal)", 0 },                            \
@@ -75,5 +76,6 @@ extern struct cli_globals cli_globals;
 	  "the only folder the runner writes to (default /tmp)", 0 },                              \
 	{ "version", 0, OPT_BOOL, &cli_globals.version, NULL,                                      \
 	  "print the version, git revision and library versions", 0 }
+/* clang-format on */
 
 #endif

@@ -291,7 +291,8 @@ int conn_parse_airflow_uri(const char *uri, struct conn *out, char *err, size_t 
 	if (host_with_protocol) {
 		size_t head = strstr(rest, "://") ? (size_t)(strstr(rest, "://") - rest) : strlen(rest);
 		if (memchr(rest, '@', head) || memchr(rest, ':', head))
-			rc = fail(err, errlen, "invalid connection URI: a protocol in the host must not hold '@' or ':'");
+			rc = fail(err, errlen,
+			          "invalid connection URI: a protocol in the host must not hold '@' or ':'");
 	}
 	if (rc == 0)
 		rc = parse_rest(out, rest, host_with_protocol, err, errlen);
@@ -354,8 +355,8 @@ static int json_extra(const cJSON *obj, struct conn *c, char *err, size_t errlen
 
 static int json_known_keys(const cJSON *obj, char *err, size_t errlen)
 {
-	static const char *const known[] = { "conn_type", "host", "login", "password", "schema",
-					     "port", "extra", "description", NULL };
+	static const char *const known[] = { "conn_type", "host",  "login",       "password", "schema",
+		                             "port",      "extra", "description", NULL };
 	for (const cJSON *f = obj->child; f; f = f->next) {
 		size_t i = 0;
 		while (known[i] && strcmp(known[i], f->string) != 0)
@@ -419,8 +420,8 @@ int conn_parse(const char *text, struct conn *out, char *err, size_t errlen)
 	return rc;
 }
 
-static int load_text(const char *conn_id, const char *conn_file, char **text, struct buf *where,
-		     char *err, size_t errlen)
+static int load_text(const char *conn_id, const char *conn_file, char **text, struct buf *where, char *err,
+                     size_t errlen)
 {
 	if (conn_file && *conn_file) {
 		buf_printf(where, "--conn-file %s", conn_file);
@@ -428,11 +429,12 @@ static int load_text(const char *conn_id, const char *conn_file, char **text, st
 		int rc = fs_read_file(conn_file, 1024 * 1024, text, &len);
 		if (rc)
 			snprintf(err, errlen, "cannot read the connection file %s: %s; mount it readable by uid %d",
-				 conn_file, strerror(rc), (int)getuid());
+			         conn_file, strerror(rc), (int)getuid());
 		return rc ? -1 : 0;
 	}
 	if (!conn_id || !*conn_id)
-		return fail(err, errlen, "no connection: pass --conn ID (with AIRFLOW_CONN_<ID> set) or --conn-file PATH");
+		return fail(err, errlen,
+		            "no connection: pass --conn ID (with AIRFLOW_CONN_<ID> set) or --conn-file PATH");
 	buf_puts(where, "AIRFLOW_CONN_");
 	for (const char *p = conn_id; *p; p++)
 		buf_putc(where, (char)toupper((unsigned char)*p));
@@ -440,8 +442,8 @@ static int load_text(const char *conn_id, const char *conn_file, char **text, st
 	if (secret_getenv(buf_str(where), true, text, serr, sizeof serr))
 		return fail(err, errlen, serr);
 	if (!*text) {
-		snprintf(err, errlen, "connection '%s' not found: set %s (Airflow URI or JSON) or %s_FILE",
-			 conn_id, buf_str(where), buf_str(where));
+		snprintf(err, errlen, "connection '%s' not found: set %s (Airflow URI or JSON) or %s_FILE", conn_id,
+		         buf_str(where), buf_str(where));
 		return -1;
 	}
 	return 0;

@@ -32,7 +32,7 @@ static int is_tgt_of(krb5_context ctx, krb5_const_principal server, krb5_const_p
 	const krb5_data *realm = krb5_princ_realm(ctx, client);
 	int yes = 0;
 	if (krb5_build_principal_ext(ctx, &tgs, realm->length, realm->data, KRB5_TGS_NAME_SIZE, KRB5_TGS_NAME,
-				     realm->length, realm->data, 0) == 0)
+	                             realm->length, realm->data, 0) == 0)
 		yes = krb5_principal_compare(ctx, server, tgs);
 	krb5_free_principal(ctx, tgs);
 	return yes;
@@ -113,9 +113,9 @@ int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char 
 	const char *where = ccname ? ccname : getenv("KRB5CCNAME") ? getenv("KRB5CCNAME") : "the default cache";
 	if (krb_ccache_inspect(ccname, t, why, sizeof why)) {
 		snprintf(err, errlen,
-			 "no usable Kerberos ticket in %s (%s); run kinit, mount the platform_kerberos_cache "
-			 "volume with KRB5CCNAME=%s, or pass --keytab and --principal",
-			 where, why, KRB_PLATFORM_CCACHE);
+		         "no usable Kerberos ticket in %s (%s); run kinit, mount the platform_kerberos_cache "
+		         "volume with KRB5CCNAME=%s, or pass --keytab and --principal",
+		         where, why, KRB_PLATFORM_CCACHE);
 		return TR_EXIT_AUTH;
 	}
 	time_t now = time(NULL);
@@ -123,9 +123,9 @@ int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char 
 		char when[64];
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t->end));
 		snprintf(err, errlen,
-			 "the Kerberos ticket of %s in %s %s at %s; renew it (kinit -R, or check that "
-			 "ticket-sharer is healthy) or pass --keytab and --principal",
-			 t->principal, where, t->end <= now ? "expired" : "expires too soon", when);
+		         "the Kerberos ticket of %s in %s %s at %s; renew it (kinit -R, or check that "
+		         "ticket-sharer is healthy) or pass --keytab and --principal",
+		         t->principal, where, t->end <= now ? "expired" : "expires too soon", when);
 		return TR_EXIT_AUTH;
 	}
 	return TR_EXIT_OK;
@@ -135,18 +135,15 @@ static int kinit_exit_code(krb5_error_code code)
 {
 	switch (code) {
 	case KRB5_KDC_UNREACH:
-	case KRB5_REALM_CANT_RESOLVE:
-		return TR_EXIT_TEMPFAIL;
+	case KRB5_REALM_CANT_RESOLVE: return TR_EXIT_TEMPFAIL;
 	case KRB5_PARSE_MALFORMED:
-	case KRB5_CONFIG_BADFORMAT:
-		return TR_EXIT_USAGE;
-	default:
-		return TR_EXIT_AUTH;
+	case KRB5_CONFIG_BADFORMAT: return TR_EXIT_USAGE;
+	default: return TR_EXIT_AUTH;
 	}
 }
 
 static krb5_error_code kinit_into(krb5_context ctx, krb5_keytab kt, krb5_principal me, const char *ccname,
-				  long lifetime, long renew_life)
+                                  long lifetime, long renew_life)
 {
 	krb5_creds creds;
 	krb5_ccache cc = NULL;
@@ -192,7 +189,7 @@ int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, ch
 	if (code) {
 		krb_message(ctx, code, msg, sizeof msg);
 		snprintf(err, errlen, "cannot get a Kerberos ticket for %s from keytab %s: %s", o->principal,
-			 o->keytab ? o->keytab : "(default client keytab)", msg);
+		         o->keytab ? o->keytab : "(default client keytab)", msg);
 		rc = kinit_exit_code(code);
 	}
 	if (kt)
@@ -215,14 +212,24 @@ int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccna
 
 void krb_flags_str(int32_t flags, char *out, size_t len)
 {
-	static const struct { int32_t bit; const char *name; } names[] = {
-		{ TKT_FLG_FORWARDABLE, "forwardable" }, { TKT_FLG_FORWARDED, "forwarded" },
-		{ TKT_FLG_PROXIABLE, "proxiable" },     { TKT_FLG_PROXY, "proxy" },
-		{ TKT_FLG_MAY_POSTDATE, "may_postdate" }, { TKT_FLG_POSTDATED, "postdated" },
-		{ TKT_FLG_INVALID, "invalid" },         { TKT_FLG_RENEWABLE, "renewable" },
-		{ TKT_FLG_INITIAL, "initial" },         { TKT_FLG_PRE_AUTH, "pre_authent" },
-		{ TKT_FLG_HW_AUTH, "hw_authent" },      { TKT_FLG_TRANSIT_POLICY_CHECKED, "transit_checked" },
-		{ TKT_FLG_OK_AS_DELEGATE, "ok_as_delegate" }, { TKT_FLG_ANONYMOUS, "anonymous" },
+	static const struct {
+		int32_t bit;
+		const char *name;
+	} names[] = {
+		{ TKT_FLG_FORWARDABLE, "forwardable" },
+		{ TKT_FLG_FORWARDED, "forwarded" },
+		{ TKT_FLG_PROXIABLE, "proxiable" },
+		{ TKT_FLG_PROXY, "proxy" },
+		{ TKT_FLG_MAY_POSTDATE, "may_postdate" },
+		{ TKT_FLG_POSTDATED, "postdated" },
+		{ TKT_FLG_INVALID, "invalid" },
+		{ TKT_FLG_RENEWABLE, "renewable" },
+		{ TKT_FLG_INITIAL, "initial" },
+		{ TKT_FLG_PRE_AUTH, "pre_authent" },
+		{ TKT_FLG_HW_AUTH, "hw_authent" },
+		{ TKT_FLG_TRANSIT_POLICY_CHECKED, "transit_checked" },
+		{ TKT_FLG_OK_AS_DELEGATE, "ok_as_delegate" },
+		{ TKT_FLG_ANONYMOUS, "anonymous" },
 	};
 	size_t used = 0;
 	if (len)
@@ -321,7 +328,7 @@ static int is_config_key(krb5_context ctx, const krb5_creds *c, const char *key)
 /* Read every entry of cc: keep the TGT of me with the latest end in t, and when dst is not NULL
  * store each entry (except config entries for skip) there. 0 only when the end was reached. */
 static krb5_error_code walk_cache(krb5_context ctx, krb5_ccache cc, krb5_principal me, krb5_ccache dst,
-				  const char *skip, struct krb_ticket *t, int *found)
+                                  const char *skip, struct krb_ticket *t, int *found)
 {
 	krb5_cc_cursor cur;
 	krb5_creds creds;
@@ -344,8 +351,8 @@ static krb5_error_code walk_cache(krb5_context ctx, krb5_ccache cc, krb5_princip
 }
 
 /* Open ccname and its principal; on error fill err and return the code. */
-static krb5_error_code open_cache(krb5_context ctx, const char *ccname, krb5_ccache *cc, krb5_principal *me,
-				  char *err, size_t errlen)
+static krb5_error_code open_cache(krb5_context ctx, const char *ccname, krb5_ccache *cc, krb5_principal *me, char *err,
+                                  size_t errlen)
 {
 	char msg[256];
 	krb5_error_code code = krb5_cc_resolve(ctx, ccname, cc);
@@ -369,7 +376,7 @@ static int check_times(const char *ccname, long min_left, const struct krb_ticke
 	}
 	if (t->end < now + min_left) {
 		snprintf(err, errlen, "the ticket of %s in %s expires at %s, in %lds (less than %lds)", t->principal,
-			 ccname, when, (long)(t->end - now), min_left);
+		         ccname, when, (long)(t->end - now), min_left);
 		return TR_EXIT_AUTH;
 	}
 	if (t->flags & TKT_FLG_INVALID) {
@@ -380,7 +387,7 @@ static int check_times(const char *ccname, long min_left, const struct krb_ticke
 }
 
 int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	krb5_context ctx;
 	krb5_ccache cc = NULL;
@@ -413,8 +420,7 @@ int krb_ccache_check(const char *ccname, const char *want, long min_left, struct
 	return rc;
 }
 
-int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err,
-		    size_t errlen)
+int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err, size_t errlen)
 {
 	krb5_context ctx;
 	krb5_ccache in = NULL, out = NULL;

@@ -19,7 +19,7 @@ struct krb_ticket {
 	char principal[256]; /* the cache's default principal */
 	char server[256];    /* the TGT's service: krbtgt/REALM@REALM */
 	time_t start, end, renew_until;
-	int32_t flags;       /* TKT_FLG_* of the TGT */
+	int32_t flags; /* TKT_FLG_* of the TGT */
 };
 
 /* Set KRB5CCNAME to the platform cache when it is unset and that file exists. */
@@ -55,15 +55,14 @@ int krb_keytab_principal(const char *keytab, char *out, size_t len, char *err, s
 /* A full check of ccname: every entry is read to the end, the cache names a principal (equal to
  * want when want is not NULL), holds a TGT for it, and the TGT is valid for at least min_left
  * seconds more. Returns TR_EXIT_OK, or TR_EXIT_AUTH with err saying what is wrong. */
-int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t,
-		     char *err, size_t errlen);
+int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t, char *err,
+                     size_t errlen);
 
 /* Replace dst with a copy of every entry of src (dst is initialised to src's principal). Fails,
  * leaving dst in an unspecified state, unless src could be read to its end. When key is not NULL
  * the copy also gets the cache config entry key=value (earlier entries with that key in src are
  * left out). Returns 0, or -1 with err. */
-int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err,
-		    size_t errlen);
+int krb_ccache_copy(const char *src, const char *dst, const char *key, const char *value, char *err, size_t errlen);
 
 /* The cache config entry key of ccname into out. Returns 0, or -1 when there is none. */
 int krb_ccache_config(const char *ccname, const char *key, char *out, size_t len);

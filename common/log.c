@@ -62,8 +62,8 @@ static void timestamp(char *out, size_t len)
 	snprintf(out + n, len - n, ".%03ldZ", now.tv_nsec / 1000000);
 }
 
-static void format_json(struct buf *line, const char *ts, enum log_level level, const char *event,
-			const char *msg, cJSON *fields)
+static void format_json(struct buf *line, const char *ts, enum log_level level, const char *event, const char *msg,
+                        cJSON *fields)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON_AddStringToObject(obj, "ts", ts);
@@ -78,8 +78,8 @@ static void format_json(struct buf *line, const char *ts, enum log_level level, 
 	cJSON_Delete(obj);
 }
 
-static void format_text(struct buf *line, const char *ts, enum log_level level, const char *event,
-			const char *msg, cJSON *fields)
+static void format_text(struct buf *line, const char *ts, enum log_level level, const char *event, const char *msg,
+                        cJSON *fields)
 {
 	static const char *const upper[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 	buf_printf(line, "%s %-5s %s: %s", ts, upper[level], event, msg);

@@ -18,11 +18,11 @@ int log_set_level(const char *level);
 
 /* Log one event. fields (a cJSON object, may be NULL) is consumed. */
 void log_event(enum log_level level, const char *event, cJSON *fields, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 #define log_debug(event, ...) log_event(LOG_LEVEL_DEBUG, event, NULL, __VA_ARGS__)
-#define log_info(event, ...) log_event(LOG_LEVEL_INFO, event, NULL, __VA_ARGS__)
-#define log_warn(event, ...) log_event(LOG_LEVEL_WARN, event, NULL, __VA_ARGS__)
+#define log_info(event, ...)  log_event(LOG_LEVEL_INFO, event, NULL, __VA_ARGS__)
+#define log_warn(event, ...)  log_event(LOG_LEVEL_WARN, event, NULL, __VA_ARGS__)
 #define log_error(event, ...) log_event(LOG_LEVEL_ERROR, event, NULL, __VA_ARGS__)
 
 #endif

@@ -76,7 +76,7 @@ static void write_termination_log(int code)
 	cJSON *err = cJSON_GetObjectItem(result, "error");
 	struct buf msg = BUF_INIT;
 	buf_printf(&msg, "%s: %s (exit %d)%s%s\n", log_runner(), exitcode_status(code), code,
-		   cJSON_IsString(err) ? ": " : "", cJSON_IsString(err) ? err->valuestring : "");
+	           cJSON_IsString(err) ? ": " : "", cJSON_IsString(err) ? err->valuestring : "");
 	char *safe = redact_dup(buf_str(&msg));
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd >= 0) {

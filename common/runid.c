@@ -9,7 +9,7 @@
 char *runid_application_name(const char *runner, size_t max)
 {
 	static const char *const parts[] = { "TINYRUN_DAG_ID", "TINYRUN_TASK_ID", "TINYRUN_RUN_ID",
-					     "TINYRUN_TRY_NUMBER", "TINYRUN_MAP_INDEX" };
+		                             "TINYRUN_TRY_NUMBER", "TINYRUN_MAP_INDEX" };
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "tinyrun");
 	const char *dag = getenv(parts[0]);

@@ -30,7 +30,7 @@ int secret_getenv(const char *name, bool is_secret, char **out, char *err, size_
 		int rc = fs_read_file(path, SECRET_MAX_BYTES, out, &len);
 		if (rc) {
 			snprintf(err, errlen, "cannot read %s_FILE=%s: %s; mount the secret file readable by uid %d",
-				 name, path, strerror(rc), (int)getuid());
+			         name, path, strerror(rc), (int)getuid());
 			return -1;
 		}
 		if (len && (*out)[len - 1] == '\n')

@@ -14,13 +14,15 @@ static const char *auth_method(PGconn *conn)
 		return "gss";
 	if (PQconnectionUsedPassword(conn))
 		return "password";
-	return PQsslAttribute(conn, "protocol") && PQparameterStatus(conn, "session_authorization") ? "trust_or_cert" : "trust";
+	return PQsslAttribute(conn, "protocol") && PQparameterStatus(conn, "session_authorization") ? "trust_or_cert"
+	                                                                                            : "trust";
 }
 
 static int report(PGconn *conn)
 {
-	PGresult *res = PQexec(conn, "SELECT current_setting('server_version'), current_user, current_database(), "
-				     "coalesce((SELECT gss_authenticated FROM pg_stat_gssapi WHERE pid = pg_backend_pid()), false)");
+	PGresult *res = PQexec(
+	        conn, "SELECT current_setting('server_version'), current_user, current_database(), "
+	              "coalesce((SELECT gss_authenticated FROM pg_stat_gssapi WHERE pid = pg_backend_pid()), false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		int rc = pg_report_failure(res, "check");
 		PQclear(res);
@@ -58,6 +60,7 @@ static int check_main(const struct cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* clang-format off */
 static const struct opt check_opts[] = { PG_CONN_OPTS, { 0 } };
 
 const struct cmd cmd_check = {
@@ -73,3 +76,4 @@ const struct cmd cmd_check = {
 	.opts = check_opts,
 	.run = check_main,
 };
+/* clang-format on */

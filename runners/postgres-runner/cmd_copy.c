@@ -35,7 +35,7 @@ static int valid_name_list(const char *s, bool allow_commas)
 		if (*s == '"')
 			quoted = !quoted;
 		else if (!quoted && !(isalnum((unsigned char)*s) || *s == '_' || *s == '.' || *s == '$' ||
-				      (unsigned char)*s >= 0x80 || (allow_commas && (*s == ',' || *s == ' '))))
+		                      (unsigned char)*s >= 0x80 || (allow_commas && (*s == ',' || *s == ' '))))
 			return 0;
 	}
 	return !quoted;
@@ -82,7 +82,8 @@ static int copy_out(PGconn *conn, long *rows, long *bytes)
 	rc = copy_to_stream(conn, sql, out.fp, rows, bytes);
 	free(sql);
 	if (rc == TR_EXIT_OK && (rc = sink_commit(&out)) != 0)
-		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.file ? opts.file : "stdout", strerror(rc));
+		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.file ? opts.file : "stdout",
+		                 strerror(rc));
 	else if (rc != TR_EXIT_OK)
 		sink_abort(&out);
 	return rc;
@@ -93,11 +94,13 @@ static int check_args(const struct cmd *cmd, const struct strlist *args)
 	if (args->len != 1 || (strcmp(args->items[0], "in") != 0 && strcmp(args->items[0], "out") != 0))
 		return result_fail(TR_EXIT_USAGE, "usage", "say 'copy in' or 'copy out'; see '%s --help'", cmd->name);
 	if (!opts.table || !valid_name_list(opts.table, false))
-		return result_fail(TR_EXIT_USAGE, "usage", "--table needs a table name like schema.table or \"Quoted\"");
+		return result_fail(TR_EXIT_USAGE, "usage",
+		                   "--table needs a table name like schema.table or \"Quoted\"");
 	if (opts.columns && !valid_name_list(opts.columns, true))
 		return result_fail(TR_EXIT_USAGE, "usage", "--columns needs a comma-separated list of column names");
 	if (strcmp(opts.format, "csv") && strcmp(opts.format, "text") && strcmp(opts.format, "binary"))
-		return result_fail(TR_EXIT_USAGE, "usage", "--format must be csv, text or binary, not '%s'", opts.format);
+		return result_fail(TR_EXIT_USAGE, "usage", "--format must be csv, text or binary, not '%s'",
+		                   opts.format);
 	if (opts.header && strcmp(opts.format, "binary") == 0)
 		return result_fail(TR_EXIT_USAGE, "usage", "--header does not apply to --format binary");
 	return TR_EXIT_OK;
@@ -123,13 +126,14 @@ static int copy_main(const struct cmd *cmd, int argc, char **argv)
 		cJSON_AddNumberToObject(r, "rows", (double)rows);
 		cJSON_AddNumberToObject(r, "bytes", (double)bytes);
 		log_info("copy", "%s %ld rows (%ld bytes) %s %s", in ? "loaded" : "unloaded", rows, bytes,
-			 in ? "into" : "from", opts.table);
+		         in ? "into" : "from", opts.table);
 	}
 	PQfinish(conn);
 	strlist_free(&args);
 	return rc;
 }
 
+/* clang-format off */
 static const struct opt copy_opts[] = {
 	PG_CONN_OPTS,
 	{ "table", 't', OPT_STRING, &opts.table, "TABLE", "the table, as in SQL: name, schema.name or \"Quoted\"", 0 },
@@ -156,3 +160,4 @@ const struct cmd cmd_copy = {
 	.opts = copy_opts,
 	.run = copy_main,
 };
+/* clang-format on */

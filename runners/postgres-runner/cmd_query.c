@@ -75,11 +75,13 @@ static int load_statement(const struct strlist *args, char **sql)
 	if (opts.sql_file && args->len == 0) {
 		int rc = fs_read_file(opts.sql_file, 64L * 1024 * 1024, &text, &len);
 		if (rc)
-			return result_fail(TR_EXIT_USAGE, "usage", "cannot read --sql-file %s: %s", opts.sql_file, strerror(rc));
+			return result_fail(TR_EXIT_USAGE, "usage", "cannot read --sql-file %s: %s", opts.sql_file,
+			                   strerror(rc));
 	} else if (!opts.sql_file && args->len == 1) {
 		text = xstrdup(args->items[0]);
 	} else {
-		return result_fail(TR_EXIT_USAGE, "usage", "give one SQL query, or --sql-file PATH; see 'postgres-runner query --help'");
+		return result_fail(TR_EXIT_USAGE, "usage",
+		                   "give one SQL query, or --sql-file PATH; see 'postgres-runner query --help'");
 	}
 	struct sql_script script;
 	int rc = sql_split(text, &opts.vars, &script, err, sizeof err);
@@ -87,7 +89,8 @@ static int load_statement(const struct strlist *args, char **sql)
 	if (rc)
 		return result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
 	if (script.len != 1)
-		rc = result_fail(TR_EXIT_USAGE, "usage", "query takes exactly one statement, not %zu; use 'run' for scripts", script.len);
+		rc = result_fail(TR_EXIT_USAGE, "usage",
+		                 "query takes exactly one statement, not %zu; use 'run' for scripts", script.len);
 	else
 		*sql = xstrdup(script.stmts[0].text);
 	sql_script_free(&script);
@@ -104,7 +107,8 @@ static int stream(PGconn *conn, const char *sql)
 	bool csv = strcmp(opts.format, "csv") == 0;
 	rc = csv ? query_csv(conn, sql, out.fp, &rows, &bytes) : query_ndjson(conn, sql, out.fp, &rows);
 	if (rc == TR_EXIT_OK && (rc = sink_commit(&out)) != 0)
-		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.output ? opts.output : "stdout", strerror(rc));
+		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.output ? opts.output : "stdout",
+		                 strerror(rc));
 	else if (rc != TR_EXIT_OK)
 		sink_abort(&out);
 	cJSON *r = result_object();
@@ -136,6 +140,7 @@ static int query_main(const struct cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* clang-format off */
 static const struct opt query_opts[] = {
 	PG_CONN_OPTS,
 	{ "format", 0, OPT_STRING, &opts.format, "FORMAT", "csv (default) or ndjson", 0 },
@@ -166,3 +171,4 @@ const struct cmd cmd_query = {
 	.opts = query_opts,
 	.run = query_main,
 };
+/* clang-format on */

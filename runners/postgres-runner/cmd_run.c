@@ -39,7 +39,7 @@ static int load_script(const char *name, const char *text, struct script *out)
 		return result_fail(TR_EXIT_USAGE, "script", "%s: %s", name, err);
 	for (size_t i = 0; i < out->sql.unknown_vars.len; i++)
 		log_warn("script", "%s: :%s is not set and is left as is; pass -v %s=VALUE if it is a variable", name,
-			 out->sql.unknown_vars.items[i], out->sql.unknown_vars.items[i]);
+		         out->sql.unknown_vars.items[i], out->sql.unknown_vars.items[i]);
 	return TR_EXIT_OK;
 }
 
@@ -54,7 +54,8 @@ static int load_scripts(const struct strlist *files, struct script **scripts, si
 		size_t len;
 		int rc = fs_read_file(files->items[i], SCRIPT_MAX_BYTES, &text, &len);
 		if (rc)
-			return result_fail(TR_EXIT_USAGE, "script", "cannot read %s: %s", files->items[i], strerror(rc));
+			return result_fail(TR_EXIT_USAGE, "script", "cannot read %s: %s", files->items[i],
+			                   strerror(rc));
 		rc = load_script(files->items[i], text, &(*scripts)[i]);
 		free(text);
 		if (rc)
@@ -72,7 +73,7 @@ static void command_word(const char *status, char *out, size_t len)
 }
 
 static void record_statement(const char *file, const struct sql_stmt *st, const PGresult *res, double ms, cJSON *list,
-			     long *total_rows)
+                             long *total_rows)
 {
 	char command[64];
 	command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
@@ -171,14 +172,17 @@ static int exec_scripts(PGconn *conn, const struct script *scripts, size_t n)
 	int rc = opts.no_transaction ? TR_EXIT_OK : exec_simple(conn, "BEGIN");
 	for (size_t i = 0; i < n && rc == TR_EXIT_OK; i++) {
 		for (size_t j = 0; j < scripts[i].sql.len && rc == TR_EXIT_OK; j++, count++)
-			rc = sig_caught() ? pg_report_failure(NULL, "the script") : exec_statement(conn, scripts[i].name, &scripts[i].sql.stmts[j], list, &rows);
+			rc = sig_caught()
+			             ? pg_report_failure(NULL, "the script")
+			             : exec_statement(conn, scripts[i].name, &scripts[i].sql.stmts[j], list, &rows);
 	}
 	if (rc == TR_EXIT_OK && !opts.no_transaction)
 		rc = exec_simple(conn, "COMMIT");
-	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE && PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
+	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
+	    PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
 		PQclear(PQexec(conn, "ROLLBACK"));
 		log_warn("rollback", "rolled back: nothing of this run was committed%s",
-			 opts.no_transaction ? " after the last successful statement" : "");
+		         opts.no_transaction ? " after the last successful statement" : "");
 	}
 	cJSON_AddNumberToObject(result_object(), "statements_total", (double)count);
 	cJSON_AddNumberToObject(result_object(), "rows_total", (double)rows);
@@ -194,7 +198,8 @@ static int run_main(const struct cmd *cmd, int argc, char **argv)
 	PGconn *conn = NULL;
 	int rc = cli_parse(cmd, argc, argv, &files);
 	if (rc == TR_EXIT_OK && !opts.command == !files.len)
-		rc = result_fail(TR_EXIT_USAGE, "usage", "give SQL files or -c SQL (one of them); see '%s --help'", cmd->name);
+		rc = result_fail(TR_EXIT_USAGE, "usage", "give SQL files or -c SQL (one of them); see '%s --help'",
+		                 cmd->name);
 	if (rc == TR_EXIT_OK)
 		rc = load_scripts(&files, &scripts, &n);
 	if (rc == TR_EXIT_OK)
@@ -211,6 +216,7 @@ static int run_main(const struct cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* clang-format off */
 static const struct opt run_opts[] = {
 	PG_CONN_OPTS,
 	{ "command", 'c', OPT_STRING, &opts.command, "SQL", "run this SQL instead of files", 0 },
@@ -246,3 +252,4 @@ const struct cmd cmd_run = {
 	.opts = run_opts,
 	.run = run_main,
 };
+/* clang-format on */

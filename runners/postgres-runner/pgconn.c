@@ -23,7 +23,7 @@
 #include "signals.h"
 #include "strlist.h"
 
-#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define CA_BUNDLE     "/etc/ssl/certs/ca-certificates.crt"
 #define KEYTAB_CCACHE "MEMORY:tinyrun"
 
 struct pg_opts pg_opts = { .connect_timeout_ms = 10000, .retries = 2 };
@@ -74,7 +74,7 @@ static void add_extras(struct kv *kv, const struct conn *c)
 			kv_set(kv, e->string, value);
 		else
 			log_warn("connection", "ignoring the connection extra '%s': not a libpq connection keyword",
-				 e->string);
+			         e->string);
 	}
 }
 
@@ -117,7 +117,8 @@ static int setup_kerberos(const struct conn *c, char *user, size_t userlen)
 	struct krb_ticket t;
 	if (pg_opts.keytab || pg_opts.principal) {
 		if (!pg_opts.principal)
-			return result_fail(TR_EXIT_USAGE, "usage", "--keytab needs --principal (the Kerberos principal to log in as)");
+			return result_fail(TR_EXIT_USAGE, "usage",
+			                   "--keytab needs --principal (the Kerberos principal to log in as)");
 		int rc = krb_kinit_keytab(pg_opts.keytab, pg_opts.principal, KEYTAB_CCACHE, err, sizeof err);
 		if (rc)
 			return result_fail(rc, "kerberos", "%s", err);
@@ -142,8 +143,8 @@ static int build_params(const struct conn *c, struct kv *kv)
 	char user[256] = "";
 	if (strcmp(c->conn_type, "postgres") != 0 && c->conn_type[0])
 		return result_fail(TR_EXIT_USAGE, "connection",
-				   "the connection's type is '%s'; postgres-runner needs a postgres connection",
-				   c->conn_type);
+		                   "the connection's type is '%s'; postgres-runner needs a postgres connection",
+		                   c->conn_type);
 	int rc = setup_kerberos(c, user, sizeof user);
 	if (rc)
 		return rc;
@@ -177,8 +178,9 @@ static int password_from_file(struct conn *c)
 	size_t len;
 	int rc = fs_read_file(pg_opts.password_file, 64 * 1024, &pw, &len);
 	if (rc)
-		return result_fail(TR_EXIT_USAGE, "config", "cannot read --password-file %s: %s; mount it readable by uid %d",
-				   pg_opts.password_file, strerror(rc), (int)getuid());
+		return result_fail(TR_EXIT_USAGE, "config",
+		                   "cannot read --password-file %s: %s; mount it readable by uid %d",
+		                   pg_opts.password_file, strerror(rc), (int)getuid());
 	pw[strcspn(pw, "\r\n")] = '\0';
 	redact_add(pw);
 	free(c->password);
@@ -198,14 +200,24 @@ static int contains_any(const char *msg, const char *const *needles)
  * build has no translations) and the server's FATAL messages. */
 static int classify_connect_error(PGconn *conn)
 {
-	static const char *const auth[] = { "authentication failed", "GSSAPI", "Kerberos", "no pg_hba.conf entry",
-					    "password", "role \"", NULL };
+	static const char *const auth[] = {
+		"authentication failed", "GSSAPI", "Kerberos", "no pg_hba.conf entry", "password", "role \"", NULL
+	};
 	static const char *const config[] = { "database \"", "certificate", "does not support SSL",
-					      "invalid ", "SSL error", NULL };
-	static const char *const temporary[] = { "Connection refused", "timeout expired", "starting up", "shutting down",
-						 "too many clients", "No route to host", "Network is unreachable",
-						 "could not translate host name", "closed the connection", "Connection reset",
-						 "recovery mode", "could not connect", NULL };
+		                              "invalid ",    "SSL error",   NULL };
+	static const char *const temporary[] = { "Connection refused",
+		                                 "timeout expired",
+		                                 "starting up",
+		                                 "shutting down",
+		                                 "too many clients",
+		                                 "No route to host",
+		                                 "Network is unreachable",
+		                                 "could not translate host name",
+		                                 "closed the connection",
+		                                 "Connection reset",
+		                                 "recovery mode",
+		                                 "could not connect",
+		                                 NULL };
 	const char *msg = PQerrorMessage(conn);
 	if (PQconnectionNeedsPassword(conn) || contains_any(msg, auth))
 		return TR_EXIT_AUTH;
@@ -229,7 +241,8 @@ static int sleep_or_stop(long ms)
 /* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. */
 static PGconn *connect_once(const struct kv *kv)
 {
-	const char **keys = xmalloc((kv->keys.len + 1) * sizeof *keys), **values = xmalloc((kv->keys.len + 1) * sizeof *values);
+	const char **keys = xmalloc((kv->keys.len + 1) * sizeof *keys),
+	           **values = xmalloc((kv->keys.len + 1) * sizeof *values);
 	for (size_t i = 0; i < kv->keys.len; i++) {
 		keys[i] = kv->keys.items[i];
 		values[i] = kv->values.items[i];
@@ -241,7 +254,7 @@ static PGconn *connect_once(const struct kv *kv)
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd fds[2] = { { PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0 },
-					 { sig_fd(), POLLIN, 0 } };
+			                 { sig_fd(), POLLIN, 0 } };
 		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0)
 			break; /* libpq's own connect_timeout reports it on the next poll */
 		if (sig_caught())
@@ -262,7 +275,7 @@ static void log_connected(PGconn *conn)
 	cJSON_AddBoolToObject(f, "gss_encryption", PQgssEncInUse(conn));
 	cJSON_AddNumberToObject(f, "server_version", PQserverVersion(conn));
 	log_event(LOG_LEVEL_INFO, "connected", f, "connected to %s/%s as %s", PQhost(conn) ? PQhost(conn) : "",
-		  PQdb(conn), PQuser(conn));
+	          PQdb(conn), PQuser(conn));
 }
 
 static int connect_with_retries(const struct kv *kv, PGconn **out)
@@ -285,10 +298,12 @@ static int connect_with_retries(const struct kv *kv, PGconn **out)
 		PQfinish(conn);
 		if (code != TR_EXIT_TEMPFAIL || attempt >= pg_opts.retries)
 			return result_fail(code, "connect", "cannot connect: %s%s", msg,
-					   code == TR_EXIT_TEMPFAIL ? " (the server is unreachable; the task will be retried)" : "");
+			                   code == TR_EXIT_TEMPFAIL
+			                           ? " (the server is unreachable; the task will be retried)"
+			                           : "");
 		long backoff = 1000L << (attempt < 5 ? attempt : 5);
 		log_warn("connect", "cannot connect (attempt %ld of %ld): %s; retrying in %ld ms", attempt + 1,
-			 pg_opts.retries + 1, msg, backoff);
+		         pg_opts.retries + 1, msg, backoff);
 		if (sleep_or_stop(backoff) < 0)
 			return sig_exit_code();
 	}
@@ -383,7 +398,8 @@ int pg_result_exit_code(const PGresult *res)
 int pg_report_failure(const PGresult *res, const char *where)
 {
 	if (sig_caught())
-		return result_fail(sig_exit_code(), "stopped", "stopped by signal %d while running %s", sig_caught(), where);
+		return result_fail(sig_exit_code(), "stopped", "stopped by signal %d while running %s", sig_caught(),
+		                   where);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;

@@ -29,6 +29,7 @@ struct pg_opts {
 extern struct pg_opts pg_opts;
 
 /* The connection flags every subcommand takes. */
+/* clang-format off */
 #define PG_CONN_OPTS                                                                                 \
 	{ "conn", 0, OPT_STRING, &pg_opts.conn_id, "ID",                                             \
 	  "Airflow connection id: read from AIRFLOW_CONN_<ID> (URI or JSON)", 0 },                   \
@@ -48,6 +49,7 @@ extern struct pg_opts pg_opts;
 	  "cancel any statement running longer (server-side statement_timeout; 0 = none)", 0 },     \
 	{ "lock-timeout", 0, OPT_DURATION, &pg_opts.lock_timeout_ms, "DURATION",                     \
 	  "fail a statement that waits longer for a lock (exit 75; 0 = none)", 0 }
+/* clang-format on */
 
 /* Connect with retries. Returns TR_EXIT_OK with *out set, or the exit code (already reported). */
 int pg_connect(PGconn **out);

@@ -13,12 +13,12 @@
 struct scan {
 	const char *p;
 	int line;
-	struct buf cur;      /* the statement being built */
-	int cur_line;        /* where it started; 0 while it holds only blanks and comments */
-	int paren;           /* ( depth: a ';' inside parentheses does not end a statement */
-	int begin_depth;     /* BEGIN ATOMIC ... END depth inside CREATE FUNCTION/PROCEDURE */
-	int words;           /* identifiers seen in this statement, for the CREATE FUNCTION check */
-	bool routine;        /* the statement is CREATE [OR REPLACE] FUNCTION|PROCEDURE */
+	struct buf cur;  /* the statement being built */
+	int cur_line;    /* where it started; 0 while it holds only blanks and comments */
+	int paren;       /* ( depth: a ';' inside parentheses does not end a statement */
+	int begin_depth; /* BEGIN ATOMIC ... END depth inside CREATE FUNCTION/PROCEDURE */
+	int words;       /* identifiers seen in this statement, for the CREATE FUNCTION check */
+	bool routine;    /* the statement is CREATE [OR REPLACE] FUNCTION|PROCEDURE */
 	char first_words[4][16];
 	const struct strlist *vars;
 	struct sql_script *out;
@@ -83,7 +83,9 @@ static int scan_quoted(struct scan *s, char quote, bool backslash_escapes)
 	for (;;) {
 		char c = s->p[i];
 		if (!c)
-			return scan_fail(s, start, quote == '"' ? "unterminated quoted identifier" : "unterminated quoted string");
+			return scan_fail(s, start,
+			                 quote == '"' ? "unterminated quoted identifier"
+			                              : "unterminated quoted string");
 		if (backslash_escapes && c == '\\' && s->p[i + 1]) {
 			i += 2;
 		} else if (c == quote && s->p[i + 1] == quote) {
@@ -234,7 +236,7 @@ static void scan_word(struct scan *s)
 	if (s->words < 4)
 		snprintf(s->first_words[s->words], sizeof s->first_words[0], "%s", word);
 	s->words++;
-	char (*w)[16] = s->first_words;
+	char(*w)[16] = s->first_words;
 	if ((s->words == 2 || s->words == 4) && word_is(w[0], "create", NULL) && word_is(word, "function", "procedure"))
 		s->routine = s->words == 2 || (word_is(w[1], "or", NULL) && word_is(w[2], "replace", NULL));
 	if (s->routine && word_is(word, "begin", NULL))
@@ -263,7 +265,9 @@ static int scan_token(struct scan *s)
 	}
 	mark_content(s);
 	if (*p == '\\')
-		return scan_fail(s, s->line, "psql meta-commands (lines with '\\') are not supported: the script must be plain SQL");
+		return scan_fail(
+		        s, s->line,
+		        "psql meta-commands (lines with '\\') are not supported: the script must be plain SQL");
 	if ((*p == 'E' || *p == 'e') && p[1] == '\'' && !is_ident_char(prev)) {
 		take(s, 1);
 		return scan_quoted(s, '\'', true);
