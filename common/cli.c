@@ -268,6 +268,7 @@ int cli_main(const struct cmd *root, int argc, char **argv)
 {
 	struct strlist rest = { 0 };
 	log_init(root->name);
+	result_object(); /* starts the run's clock */
 	int rc = cli_parse(root, argc, argv, &rest);
 	if (rc == 0)
 		rc = apply_globals();

@@ -15,6 +15,8 @@
 
 #define KRB_PLATFORM_CCACHE "FILE:/krb5/cache/krb5cc"
 
+#define KRB_TKT_RENEWABLE 0x00800000 /* TKT_FLG_RENEWABLE, for code that does not include krb5.h */
+
 struct krb_ticket {
 	char principal[256]; /* the cache's default principal */
 	char server[256];    /* the TGT's service: krbtgt/REALM@REALM */

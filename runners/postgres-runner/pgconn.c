@@ -152,7 +152,7 @@ static int build_params(const struct conn *c, struct kv *kv)
 	if (c->host[0])
 		kv_set(kv, "host", c->host);
 	if (c->port >= 0) {
-		char port[16];
+		char port[24];
 		snprintf(port, sizeof port, "%ld", c->port);
 		kv_set(kv, "port", port);
 	}
