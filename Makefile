@@ -45,7 +45,10 @@ include tests/tests.mk
 include bench/bench.mk
 -include dagfactory/dagfactory.mk
 
-.PHONY: all help clean distclean demo
+C_SOURCES := $(wildcard common/*.[ch] runners/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+PY_DIRS   := dagfactory tests bench tools images
+
+.PHONY: all help clean distclean demo format lint format-check
 all: $(RUNNER_BINS) $(DAGFACTORY_GENERATED)
 
 help:
@@ -57,8 +60,20 @@ help:
 	@echo "make format     apply .clang-format;  make lint: clang-tidy + ruff"
 	@echo "make clean      remove build output but keep the sysroot and venv; make distclean: everything"
 
-demo: images $(VENV_STAMP)
-	$(VENV)/bin/python tools/demo.py
+demo: images
+	python3 tools/demo.py
+
+format:
+	clang-format -i $(C_SOURCES)
+
+format-check: | $(HOST_STAMP)
+	clang-format --dry-run -Werror $(C_SOURCES)
+
+# clang-tidy over each runner's sources and common/, with the product's include paths.
+lint: format-check $(BUILD_INFO_H) $(SYSROOT_STAMP) $(VENV_STAMP)
+	clang-tidy --quiet $(wildcard common/*.c) $(foreach r,$(RUNNERS),$(wildcard runners/$(r)/*.c)) -- \
+		$(CSTD) -Icommon -I$(GEN) $(DEPS_CPPFLAGS) $(RUNNERS:%=-Irunners/%)
+	$(VENV)/bin/ruff check $(PY_DIRS)
 
 clean:
 	rm -rf $(OBJ) $(BIN) $(GEN) $(BUILD)/lib $(BUILD)/test $(BUILD)/images.lock.json

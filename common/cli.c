@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ static int parse_duration_ms(const char *s, long *out)
 		return -1;
 	for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
 		if (strcmp(end, units[i].unit) == 0) {
+			if (v > LONG_MAX / units[i].ms)
+				return -1;
 			*out = v * units[i].ms;
 			return 0;
 		}
@@ -165,8 +168,10 @@ static int apply_env(const struct cmd *cmd, const bool *seen)
 			rc = result_fail(TR_EXIT_USAGE, "config", "%s", err);
 		} else if (value) {
 			rc = opt_assign(cmd, o, value, name);
-			value = NULL; /* strings point into it for the life of the process */
+			if (o->kind == OPT_STRING)
+				value = NULL; /* the option points into it for the life of the process */
 		}
+		free(value);
 		free(name);
 		if (rc)
 			return rc;

@@ -1,6 +1,7 @@
 /* conn: Airflow connection URI and JSON parsing (see conn.h for the rules). */
 #include "conn.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,7 +61,49 @@ static bool is_scheme(const char *s, size_t len)
 	return true;
 }
 
-static void url_split(const char *url, struct url *u)
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+/* urlsplit's _check_bracketed_host: an IPv6 address (with an optional %zone) or an IPvFuture. */
+static bool valid_bracketed_host(const char *h, size_t len)
+{
+	char addr[64];
+	if (len > 0 && h[0] == 'v') {
+		size_t hex = 1;
+		while (hex < len && isxdigit((unsigned char)h[hex]))
+			hex++;
+		return hex > 1 && hex + 1 < len && h[hex] == '.';
+	}
+	const char *pct = memchr(h, '%', len);
+	size_t addr_len = pct ? (size_t)(pct - h) : len;
+	if (pct && (pct + 1 == h + len || memchr(pct + 1, '%', len - addr_len - 1)))
+		return false;
+	if (addr_len >= sizeof addr)
+		return false;
+	memcpy(addr, h, addr_len);
+	addr[addr_len] = '\0';
+	unsigned char bin[16];
+	return inet_pton(AF_INET6, addr, bin) == 1;
+}
+
+/* urlsplit's checks of a netloc with brackets. */
+static int check_netloc(const char *netloc, char *err, size_t errlen)
+{
+	const char *open = strchr(netloc, '['), *close = strchr(netloc, ']');
+	if (!open && !close)
+		return 0;
+	if (!open || !close)
+		return fail(err, errlen, "invalid connection URI: unbalanced '[' ']' in the host (IPv6 address)");
+	const char *end = strchr(open, ']');
+	if (!end || !valid_bracketed_host(open + 1, (size_t)(end - open - 1)))
+		return fail(err, errlen, "invalid connection URI: the host in '[' ']' is not an IPv6 address");
+	return 0;
+}
+
+static int url_split(const char *url, struct url *u, char *err, size_t errlen)
 {
 	const char *colon = strchr(url, ':');
 	u->scheme = xstrdup("");
@@ -82,12 +125,7 @@ static void url_split(const char *url, struct url *u)
 	const char *q = memchr(url, '?', end);
 	u->path = xstrndup(url, q ? (size_t)(q - url) : end);
 	u->query = q ? xstrndup(q + 1, end - (size_t)(q - url) - 1) : NULL;
-}
-
-static int fail(char *err, size_t errlen, const char *msg)
-{
-	snprintf(err, errlen, "%s", msg);
-	return -1;
+	return check_netloc(u->netloc, err, errlen);
 }
 
 /* SplitResult.username/.password: from the userinfo before the last '@'. */
@@ -188,9 +226,30 @@ static char *normalize_conn_type(const char *type)
 	return t;
 }
 
+/* Python's json.loads keeps the last of repeated keys; cJSON would find the first. */
+static void json_last_wins(cJSON *item)
+{
+	for (cJSON *child = item ? item->child : NULL, *next; child; child = next) {
+		next = child->next;
+		json_last_wins(child);
+		if (!cJSON_IsObject(item))
+			continue;
+		for (cJSON *later = next; later; later = later->next) {
+			if (strcmp(later->string, child->string) == 0) {
+				cJSON_Delete(cJSON_DetachItemViaPointer(item, child));
+				break;
+			}
+		}
+	}
+}
+
+/* Airflow ignores an empty extra (""), as it ignores any falsy one. */
 static int set_extra_text(struct conn *c, const char *text, char *err, size_t errlen)
 {
-	cJSON *extra = cJSON_Parse(text);
+	if (!*text)
+		return 0;
+	cJSON *extra = cJSON_ParseWithOpts(text, NULL, 1);
+	json_last_wins(extra);
 	if (!cJSON_IsObject(extra)) {
 		cJSON_Delete(extra);
 		return fail(err, errlen, "the connection's extra is not a JSON object");
@@ -252,8 +311,9 @@ static void conn_init(struct conn *c)
 static int parse_rest(struct conn *c, const char *rest, bool host_with_protocol, char *err, size_t errlen)
 {
 	struct url u;
-	url_split(rest, &u);
-	int rc = netloc_host_port(u.netloc, c, err, errlen);
+	int rc = url_split(rest, &u, err, errlen);
+	if (rc == 0)
+		rc = netloc_host_port(u.netloc, c, err, errlen);
 	if (rc == 0) {
 		netloc_userinfo(u.netloc, c);
 		if (host_with_protocol && *u.scheme && *c->host) {
@@ -272,15 +332,27 @@ static int parse_rest(struct conn *c, const char *rest, bool host_with_protocol,
 	return rc;
 }
 
-int conn_parse_airflow_uri(const char *uri, struct conn *out, char *err, size_t errlen)
+/* What urlsplit does first: drop leading blanks and control characters, and every tab, CR and LF. */
+static char *url_clean(const char *uri)
 {
-	conn_init(out);
+	struct buf b = BUF_INIT;
+	while (*uri && (unsigned char)*uri <= ' ')
+		uri++;
+	for (; *uri; uri++)
+		if (!strchr("\t\r\n", *uri))
+			buf_putc(&b, *uri);
+	return buf_detach(&b);
+}
+
+static int parse_uri(const char *uri, struct conn *out, char *err, size_t errlen)
+{
 	size_t schemes = count_substr(uri, "://");
 	if (schemes > 2)
-		return conn_free(out), fail(err, errlen, "invalid connection URI: more than two '://'");
+		return fail(err, errlen, "invalid connection URI: more than two '://'");
 	bool host_with_protocol = schemes == 2;
 	struct url first;
-	url_split(uri, &first);
+	if (url_split(uri, &first, err, errlen))
+		return url_free(&first), -1;
 	out->conn_type = normalize_conn_type(first.scheme);
 	struct buf marker = BUF_INIT;
 	buf_printf(&marker, "%s://", first.scheme);
@@ -297,6 +369,15 @@ int conn_parse_airflow_uri(const char *uri, struct conn *out, char *err, size_t 
 	if (rc == 0)
 		rc = parse_rest(out, rest, host_with_protocol, err, errlen);
 	free(rest);
+	return rc;
+}
+
+int conn_parse_airflow_uri(const char *uri, struct conn *out, char *err, size_t errlen)
+{
+	conn_init(out);
+	char *clean = url_clean(uri);
+	int rc = parse_uri(clean, out, err, errlen);
+	free(clean);
 	if (rc)
 		conn_free(out);
 	else
@@ -322,8 +403,8 @@ static int json_string_field(const cJSON *obj, const char *key, char **dest, cha
 static int json_port(const cJSON *obj, long *port, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "port");
-	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
-		return 0;
+	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring) || (cJSON_IsNumber(v) && v->valuedouble == 0))
+		return 0; /* Airflow: `if port:` */
 	if (cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble) {
 		*port = (long)v->valuedouble;
 		return 0;
@@ -342,8 +423,9 @@ static int json_port(const cJSON *obj, long *port, char *err, size_t errlen)
 static int json_extra(const cJSON *obj, struct conn *c, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "extra");
-	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
-		return 0;
+	if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v) || (cJSON_IsNumber(v) && v->valuedouble == 0) ||
+	    (cJSON_IsArray(v) && !v->child))
+		return 0; /* Airflow: `if extra:` ("" is handled as text) */
 	if (cJSON_IsString(v))
 		return set_extra_text(c, v->valuestring, err, errlen);
 	if (!cJSON_IsObject(v))
@@ -372,7 +454,8 @@ static int json_known_keys(const cJSON *obj, char *err, size_t errlen)
 int conn_parse_airflow_json(const char *json, struct conn *out, char *err, size_t errlen)
 {
 	conn_init(out);
-	cJSON *obj = cJSON_Parse(json);
+	cJSON *obj = cJSON_ParseWithOpts(json, NULL, 1);
+	json_last_wins(obj);
 	int rc = cJSON_IsObject(obj) ? 0 : fail(err, errlen, "the connection's JSON form is not a valid JSON object");
 	char *type = NULL;
 	if (rc == 0)

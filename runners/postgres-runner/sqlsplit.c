@@ -263,6 +263,11 @@ static int scan_token(struct scan *s)
 		take(s, 1);
 		return 0;
 	}
+	if (*p == ';' && s->paren == 0 && s->begin_depth == 0) {
+		s->p++;
+		emit(s); /* nothing when the statement is empty: ";;" */
+		return 0;
+	}
 	mark_content(s);
 	if (*p == '\\')
 		return scan_fail(
@@ -291,11 +296,6 @@ static int scan_token(struct scan *s)
 		s->paren++;
 	else if (*p == ')' && s->paren > 0)
 		s->paren--;
-	if (*p == ';' && s->paren == 0 && s->begin_depth == 0) {
-		s->p++;
-		emit(s);
-		return 0;
-	}
 	take(s, 1);
 	return 0;
 }

@@ -8,15 +8,8 @@
  *   counted key}, u32 authtime, starttime, endtime, renew_till, u8 is_skey, u32 flags,
  *   u32 address count {u16 type, counted}, u32 authdata count {u16 type, counted},
  *   counted ticket, counted second ticket.  "counted" is u32 length + bytes. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "exitcode.h"
-#include "fsutil.h"
 #include "sharer.h"
 
 struct rd {
@@ -126,7 +119,7 @@ int ccfile_parse(const unsigned char *data, size_t len, size_t *entries, char *e
 		entry(&r, (int)(version & 0xff));
 		if (r.bad) {
 			snprintf(err, errlen, "truncated or corrupt: entry %zu at byte %zu of %zu is incomplete",
-				 *entries + 1, at, len);
+			         *entries + 1, at, len);
 			return -1;
 		}
 		++*entries;
@@ -136,50 +129,4 @@ int ccfile_parse(const unsigned char *data, size_t len, size_t *entries, char *e
 		return -1;
 	}
 	return 0;
-}
-
-/* Why path cannot be read, with the fix for the common case of a cache owned by someone else. */
-static void read_error(const char *path, int rc, char *err, size_t errlen)
-{
-	struct stat st;
-	if (rc == EACCES && stat(path, &st) == 0) {
-		snprintf(err, errlen,
-			 "cannot read %s: permission denied (owner uid %ld, mode %04o; this process runs as uid %ld "
-			 "gid %ld); run the sharer as the cache's owner (compose: TINYRUN_HOST_UID=%ld)",
-			 path, (long)st.st_uid, (unsigned)(st.st_mode & 07777), (long)getuid(), (long)getgid(),
-			 (long)st.st_uid);
-	} else if (rc == ENOENT) {
-		snprintf(err, errlen, "%s does not exist", path);
-	} else {
-		snprintf(err, errlen, "cannot read %s: %s", path, rc == EFBIG ? "too big for a ticket cache" : strerror(rc));
-	}
-}
-
-int cachefile_read(const char *path, char **data, size_t *len, char *err, size_t errlen)
-{
-	int rc = fs_read_file(path, TS_MAX_CACHE, data, len);
-	if (rc) {
-		read_error(path, rc, err, errlen);
-		return TR_EXIT_AUTH;
-	}
-	return TR_EXIT_OK;
-}
-
-int cachefile_check(const char *path, const char *want, long min_left, struct krb_ticket *tk, char *err,
-		    size_t errlen)
-{
-	char *data = NULL, why[512];
-	size_t len = 0, entries;
-	int rc = cachefile_read(path, &data, &len, err, errlen);
-	if (rc == TR_EXIT_OK && ccfile_parse((unsigned char *)data, len, &entries, why, sizeof why)) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		rc = TR_EXIT_AUTH;
-	}
-	free(data);
-	if (rc == TR_EXIT_OK) {
-		char name[4200];
-		snprintf(name, sizeof name, "FILE:%s", path);
-		rc = krb_ccache_check(name, want, min_left, tk, err, errlen);
-	}
-	return rc;
 }

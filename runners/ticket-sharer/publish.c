@@ -19,8 +19,7 @@
 #include "exitcode.h"
 #include "sharer.h"
 
-int target_parse(const char *spec, const char *mode, const char *group, struct target *t, char *err,
-		 size_t errlen)
+int target_parse(const char *spec, const char *mode, const char *group, struct target *t, char *err, size_t errlen)
 {
 	char *end;
 	memset(t, 0, sizeof *t);
@@ -92,7 +91,7 @@ static int seal(const struct target *t, const char *tmp)
 static int folder_error(const struct target *t, const char *what, int e, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "cannot %s next to %s: %s (the folder must be writable by uid %ld gid %ld)", what,
-		 t->path, strerror(e), (long)getuid(), (long)getgid());
+	         t->path, strerror(e), (long)getuid(), (long)getgid());
 	return TR_EXIT_FAILED;
 }
 
@@ -121,7 +120,7 @@ static int folder_writable(const struct target *t, char *err, size_t errlen)
 }
 
 int publish_ccache(const struct target *t, const char *ccname, const char *want, const char *origin,
-		   struct krb_ticket *tk, char *err, size_t errlen)
+                   struct krb_ticket *tk, char *err, size_t errlen)
 {
 	char tmp[4200], name[4300];
 	tmp_name(t, "", tmp, sizeof tmp);
@@ -168,7 +167,7 @@ static int write_file(const char *path, const void *data, size_t len)
 }
 
 int publish_bytes(const struct target *t, const void *data, size_t len, const char *want, const char *origin,
-		  struct krb_ticket *tk, char *err, size_t errlen)
+                  struct krb_ticket *tk, char *err, size_t errlen)
 {
 	char in[4200], name[4300], why[512];
 	size_t entries;

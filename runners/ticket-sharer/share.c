@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "exitcode.h"
 #include "log.h"
 #include "result.h"
@@ -22,6 +23,7 @@ struct share {
 	uint64_t hash; /* of the last published source bytes and their path */
 	ino_t ino;     /* of the published file */
 	long published;
+	char last_err[2048]; /* why the last round published nothing */
 };
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
@@ -32,58 +34,64 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-/* The command that gets a ticket where this sharer looks for one. */
-static void kinit_hint(const struct share *s, char *out, size_t len)
+/* The command that gets a ticket where this sharer looks for one (into out). */
+static void kinit_hint(const struct share *s, struct buf *out)
 {
-	const char *where = ts_opts.host_path;
-	if (where && s->src.kind == SRC_FILE && !strchr(where, '/'))
-		where = NULL;
+	const char *where = ts_opts.host_path && *ts_opts.host_path ? ts_opts.host_path : NULL;
+	const char *home = where && strncmp(where, "~/", 2) == 0 ? "$HOME" : ""; /* no ~ expansion after FILE: */
+	const char *rest = where && *home ? where + 1 : where;
 	if (where)
-		snprintf(out, len, "on the host run `kinit -c FILE:%s/krb5cc YOUR_PRINCIPAL` (the folder %s is mounted at %s)",
-			 where, where, s->src.kind == SRC_FILE ? s->src.watch : s->src.path);
+		buf_printf(out,
+		           "on the host run `mkdir -p %s%s && kinit -c FILE:%s%s/krb5cc YOUR_PRINCIPAL` (%s%s is "
+		           "mounted at %s)",
+		           home, rest, home, rest, home, rest, s->src.kind == SRC_FILE ? s->src.watch : s->src.path);
 	else if (s->src.kind == SRC_FOLDER)
-		snprintf(out, len, "run `kinit -c FILE:%s/krb5cc YOUR_PRINCIPAL`", s->src.path);
+		buf_printf(out, "run `kinit -c FILE:%s/krb5cc YOUR_PRINCIPAL`", s->src.path);
 	else if (s->src.kind == SRC_DIR)
-		snprintf(out, len, "run `KRB5CCNAME=DIR:%s kinit YOUR_PRINCIPAL`", s->src.path);
+		buf_printf(out, "run `KRB5CCNAME=DIR:%s kinit YOUR_PRINCIPAL`", s->src.path);
 	else
-		snprintf(out, len, "run `kinit -c FILE:%s YOUR_PRINCIPAL`", s->src.path);
+		buf_printf(out, "run `kinit -c FILE:%s YOUR_PRINCIPAL`", s->src.path);
 }
 
 /* Nothing new can be published: say why, and what happens to the published ticket. */
 static void report_bad(const struct share *s, const char *why)
 {
-	char hint[1024], when[64];
+	struct buf hint = BUF_INIT;
+	char when[64];
 	long left = s->have_good ? (long)(s->good.end - time(NULL)) : 0;
 	if (s->have_good)
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&s->good.end));
-	kinit_hint(s, hint, sizeof hint);
+	kinit_hint(s, &hint);
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "reason", why);
 	cJSON_AddStringToObject(f, "target", s->tgt.path);
 	if (s->have_good && left > 0) {
 		cJSON_AddStringToObject(f, "principal", s->good.principal);
 		cJSON_AddNumberToObject(f, "left_s", (double)left);
-		log_event(LOG_LEVEL_WARN, "kept", f,
-			  "not publishing: %s; keeping the last good ticket of %s, valid until %s (%ldm%02lds left); "
-			  "to refresh it %s",
-			  why, s->good.principal, when, left / 60, left % 60, hint);
+		log_event(ts_opts.once ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "kept", f,
+		          "not publishing: %s; keeping the last good ticket of %s, valid until %s (%ldm%02lds left); "
+		          "to refresh it %s",
+		          why, s->good.principal, when, left / 60, left % 60, buf_str(&hint));
 	} else if (s->have_good) {
 		log_event(LOG_LEVEL_ERROR, "expired", f,
-			  "not publishing: %s; the published ticket of %s expired at %s; to get a new one %s", why,
-			  s->good.principal, when, hint);
+		          "not publishing: %s; the published ticket of %s expired at %s; to get a new one %s", why,
+		          s->good.principal, when, buf_str(&hint));
 	} else {
-		log_event(LOG_LEVEL_ERROR, "no_ticket", f, "no ticket published yet: %s; to fix it %s", why, hint);
+		log_event(LOG_LEVEL_ERROR, "no_ticket", f, "no ticket published yet: %s; to fix it %s", why,
+		          buf_str(&hint));
 	}
+	buf_free(&hint);
 }
 
 static void warn_if_short(const struct share *s)
 {
 	long left = (long)(s->good.end - time(NULL));
 	if (s->have_good && left > 0 && left * 1000 < ts_opts.warn_before_ms) {
-		char hint[1024];
-		kinit_hint(s, hint, sizeof hint);
+		struct buf hint = BUF_INIT;
+		kinit_hint(s, &hint);
 		log_warn("expiring", "the published ticket of %s expires in %ldm%02lds; renew it: %s",
-			 s->good.principal, left / 60, left % 60, hint);
+		         s->good.principal, left / 60, left % 60, buf_str(&hint));
+		buf_free(&hint);
 	}
 }
 
@@ -112,6 +120,7 @@ static int share_round(struct share *s)
 		}
 	}
 	free(data);
+	snprintf(s->last_err, sizeof s->last_err, "%s", rc != TR_EXIT_OK ? err : "");
 	if (rc != TR_EXIT_OK)
 		report_bad(s, err);
 	else
@@ -140,10 +149,13 @@ static long next_wait(const struct share *s)
 static int share_loop(struct share *s)
 {
 	int rc = share_round(s);
-	if (ts_opts.once)
+	if (ts_opts.once) {
+		if (rc)
+			cJSON_AddStringToObject(result_object(), "error", s->last_err);
 		return rc;
+	}
 	log_info("watching", "following %s every %lds and on change; stop with SIGTERM", s->src.path,
-		 ts_opts.interval_ms / 1000);
+	         ts_opts.interval_ms / 1000);
 	for (;;) {
 		enum wake w = watch_wait(next_wait(s), ts_opts.settle_ms);
 		if (w == WAKE_STOP)
@@ -167,6 +179,8 @@ int ts_cmd_share(const struct cmd *cmd, int argc, char **argv)
 	strlist_free(&rest);
 	if (rc)
 		return rc;
+	if (ts_opts.principal && !*ts_opts.principal)
+		ts_opts.principal = NULL; /* TINYRUN_PRINCIPAL= (empty) means none */
 	if ((rc = source_parse(ts_opts.source, &s.src, err, sizeof err)) ||
 	    (rc = target_parse(ts_opts.target, ts_opts.mode, ts_opts.group, &s.tgt, err, sizeof err)))
 		return result_fail(rc, "config", "%s", err);

@@ -1,6 +1,7 @@
 /* sharer: what the ticket-sharer modules share: the settings of a run, the strict cache file
- * parser (ccfile.c), source discovery (source.c), atomic publishing (publish.c), the wait loop
- * (watch.c) and the subcommands (share.c, renew.c, check.c). */
+ * parser (ccfile.c, pure: unit tests and fuzzing), reading and checking cache files (cachefile.c),
+ * source discovery (source.c), atomic publishing (publish.c), the wait loop (watch.c) and the
+ * subcommands (share.c, renew.c, check.c; main.c holds the command tables and the manual). */
 #ifndef TS_SHARER_H
 #define TS_SHARER_H
 
@@ -14,8 +15,8 @@
 
 #define TS_DEFAULT_TARGET "/krb5/cache/krb5cc"
 #define TS_DEFAULT_SOURCE "/krb5/host"
-#define TS_CONFIG_KEY "tinyrun_source" /* cache config entry naming where a published ticket came from */
-#define TS_MAX_CACHE (1024 * 1024)     /* a bigger file is not a ticket cache */
+#define TS_CONFIG_KEY     "tinyrun_source" /* cache config entry naming where a published ticket came from */
+#define TS_MAX_CACHE      (1024 * 1024)    /* a bigger file is not a ticket cache */
 
 /* Settings of share and renew (flags or TINYRUN_* env), see main.c for the manual. */
 struct ts_opts {
@@ -30,6 +31,11 @@ extern struct ts_opts ts_opts;
  * which takes a cache cut between two entries for a shorter cache, it requires every byte to
  * belong to a complete entry. Returns 0, or -1 with err naming the offset. */
 int ccfile_parse(const unsigned char *data, size_t len, size_t *entries, char *err, size_t errlen);
+
+/* cachefile: read a cache file whole (at most TS_MAX_CACHE). TR_EXIT_OK, or TR_EXIT_AUTH with err and the fix. */
+int cachefile_read(const char *path, char **data, size_t *len, char *err, size_t errlen);
+/* Strict check of a cache file: read, parse, then the krb5 API check. TR_EXIT_OK or TR_EXIT_AUTH. */
+int cachefile_check(const char *path, const char *want, long min_left, struct krb_ticket *tk, char *err, size_t errlen);
 
 /* source: what --source names. */
 enum src_kind { SRC_FILE, SRC_DIR, SRC_FOLDER };
@@ -51,21 +57,15 @@ struct target {
 	mode_t mode;
 	gid_t gid; /* (gid_t)-1: the process's group */
 };
-int target_parse(const char *spec, const char *mode, const char *group, struct target *t, char *err,
-		 size_t errlen);
+int target_parse(const char *spec, const char *mode, const char *group, struct target *t, char *err, size_t errlen);
 /* Publish the cache bytes data (as read from a cache file). */
 int publish_bytes(const struct target *t, const void *data, size_t len, const char *want, const char *origin,
-		  struct krb_ticket *tk, char *err, size_t errlen);
+                  struct krb_ticket *tk, char *err, size_t errlen);
 /* Publish a copy of the cache ccname (e.g. a MEMORY: cache). */
 int publish_ccache(const struct target *t, const char *ccname, const char *want, const char *origin,
-		   struct krb_ticket *tk, char *err, size_t errlen);
+                   struct krb_ticket *tk, char *err, size_t errlen);
 /* The inode of the published file, 0 when there is none (to notice it was removed or replaced). */
 ino_t target_inode(const struct target *t);
-/* Read a cache file whole (at most TS_MAX_CACHE). TR_EXIT_OK, or TR_EXIT_AUTH with err and the fix. */
-int cachefile_read(const char *path, char **data, size_t *len, char *err, size_t errlen);
-/* Strict check of a cache file: read, parse, then the krb5 API check. TR_EXIT_OK or TR_EXIT_AUTH. */
-int cachefile_check(const char *path, const char *want, long min_left, struct krb_ticket *tk, char *err,
-		    size_t errlen);
 
 /* watch: wait for a stop signal, an inotify event on the source folder, or a timeout. */
 enum wake { WAKE_TIMEOUT, WAKE_CHANGE, WAKE_STOP };
@@ -75,7 +75,7 @@ void watch_close(void);
 
 /* Logging helpers shared by share and renew. */
 void ts_log_ticket(const char *event, const struct krb_ticket *tk, const char *origin, const char *target,
-		   long warn_before);
+                   long warn_before);
 void ts_ticket_json(const struct krb_ticket *tk, void *cjson_object);
 long ts_now_ms(void);
 

@@ -14,7 +14,9 @@
 #include "sharer.h"
 
 /* Cache types that live in a process or the kernel of the host, never in a file. */
-static const struct { const char *prefix, *what; } unshareable[] = {
+static const struct {
+	const char *prefix, *what;
+} unshareable[] = {
 	{ "KCM:", "KCM caches live in a daemon on the host (sssd-kcm or kcm)" },
 	{ "KEYRING:", "KEYRING caches live in the host kernel's keyring" },
 	{ "MEMORY:", "MEMORY caches live inside one process" },
@@ -26,10 +28,10 @@ static int unshareable_error(const char *spec, const char *what, char *err, size
 {
 	const char *host = ts_opts.host_path ? ts_opts.host_path : "$HOME/.tinyrun/krb5";
 	snprintf(err, errlen,
-		 "cannot share %s: %s and cannot be read from a container. Get a FILE cache instead: on the "
-		 "host run `kinit -c FILE:%s/krb5cc YOUR_PRINCIPAL` (or `export KRB5CCNAME=DIR:%s` before "
-		 "kinit) and share that file or folder",
-		 spec, what, host, host);
+	         "cannot share %s: %s and cannot be read from a container. Get a FILE cache instead: on the "
+	         "host run `kinit -c FILE:%s/krb5cc YOUR_PRINCIPAL` (or `export KRB5CCNAME=DIR:%s` before "
+	         "kinit) and share that file or folder",
+	         spec, what, host, host);
 	return TR_EXIT_USAGE;
 }
 
@@ -38,10 +40,10 @@ static void split_folder(struct source *s)
 	char *slash = strrchr(s->path, '/');
 	if (!slash) {
 		snprintf(s->watch, sizeof s->watch, ".");
-		snprintf(s->name, sizeof s->name, "%s", s->path);
+		snprintf(s->name, sizeof s->name, "%.255s", s->path);
 	} else {
 		snprintf(s->watch, sizeof s->watch, "%.*s", slash == s->path ? 1 : (int)(slash - s->path), s->path);
-		snprintf(s->name, sizeof s->name, "%s", slash + 1);
+		snprintf(s->name, sizeof s->name, "%.255s", slash + 1);
 	}
 }
 
@@ -118,7 +120,7 @@ static int pick_folder(const struct source *s, const char *want, char *file, siz
 		return TR_EXIT_AUTH;
 	}
 	struct buf why = BUF_INIT;
-	struct krb_ticket best, tk;
+	struct krb_ticket best = { 0 }, tk;
 	int found = 0, tried = 0;
 	struct dirent *d;
 	while ((d = readdir(dir))) {
@@ -140,7 +142,8 @@ static int pick_folder(const struct source *s, const char *want, char *file, siz
 	if (!found && !tried)
 		snprintf(err, errlen, "no ticket cache in the folder %s", s->path);
 	else if (!found)
-		snprintf(err, errlen, "none of the %d files in %s holds a valid ticket: %s", tried, s->path, buf_str(&why));
+		snprintf(err, errlen, "none of the %d files in %s holds a valid ticket: %s", tried, s->path,
+		         buf_str(&why));
 	buf_free(&why);
 	return found ? TR_EXIT_OK : TR_EXIT_AUTH;
 }
@@ -148,10 +151,8 @@ static int pick_folder(const struct source *s, const char *want, char *file, siz
 int source_pick(const struct source *s, const char *want, char *file, size_t len, char *err, size_t errlen)
 {
 	switch (s->kind) {
-	case SRC_DIR:
-		return pick_dir(s, file, len);
-	case SRC_FOLDER:
-		return pick_folder(s, want, file, len, err, errlen);
+	case SRC_DIR: return pick_dir(s, file, len);
+	case SRC_FOLDER: return pick_folder(s, want, file, len, err, errlen);
 	case SRC_FILE:
 	default: {
 		struct stat st;

@@ -6,6 +6,7 @@
  * yet (or was removed), watch_update() adds the watch on a later round. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -14,8 +15,8 @@
 #include "sharer.h"
 #include "signals.h"
 
-#define WATCH_MASK                                                                                 \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | \
+#define WATCH_MASK                                                                                                     \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |           \
 	 IN_MOVE_SELF)
 
 static int ifd = -1, wd = -1;

@@ -1,0 +1,25 @@
+# make bench: tinyrun side by side with what users would use instead (DESIGN.md "Benchmarks",
+# issue 2 section 6). Reports, never asserts: prints a table and writes build/bench.json; it
+# fails only when a measured command itself fails.
+#
+# Which Python runs what:
+#   bench/run.py (the driver), bench/dagfactory_bench.py, bench/ticket_sharer_bench.py
+#       build/venv's Python 3.11 (dag-factory and Airflow live there);
+#   bench/pg_client.py (the psycopg2 contestant)
+#       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
+# BENCH_ARGS passes options to the driver, e.g. BENCH_ARGS='--copy-rows 200000 --repeat 1'
+# for a quick run; see `build/venv/bin/python bench/run.py --help`.
+
+BENCH_JSON  := $(BUILD)/bench.json
+BENCH_HELLO := $(BUILD)/bench/hello
+BENCH_ARGS  ?=
+
+# The start-up baseline: a static musl hello-world, built like the runners.
+$(BENCH_HELLO): bench/hello.c | $(HOST_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) -static -Os -s -o $@ $<
+
+.PHONY: bench
+bench: all images $(VENV_STAMP) $(BENCH_HELLO)
+	$(VENV)/bin/python bench/run.py --bin $(BIN) --hello $(BENCH_HELLO) \
+		--version $(VERSION) --json $(BENCH_JSON) $(BENCH_ARGS)

@@ -1,0 +1,246 @@
+"""PipelineSpec -> Airflow DAG: the platform policy applied to every task, one operator per task.
+
+The same image and argv go to both executors; only the plumbing differs (see docker_kwargs and
+kubernetes_kwargs, which are also what `python -m tinyrun_dagfactory render` shows).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from . import commands, compat, policy
+from .images import ImageRef, ImageTable
+from .spec import GroupSpec, PipelineSpec, TaskSpec
+
+_UNITS = {
+    "": 1,
+    "k": 10**3,
+    "K": 2**10,
+    "Ki": 2**10,
+    "m": 2**20,
+    "M": 2**20,
+    "Mi": 2**20,
+    "g": 2**30,
+    "G": 2**30,
+    "Gi": 2**30,
+}
+
+
+def _bytes(memory: str) -> int:
+    m = re.match(r"^([0-9]+)([A-Za-z]*)$", memory)
+    return int(m.group(1)) * _UNITS.get(m.group(2), 1) if m else 0
+
+
+def _cpus(cpu: str) -> float:
+    return float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+
+
+def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
+    """BaseOperator arguments every tinyrun task gets (retries with backoff, timeout, XCom on, ...)."""
+    kw: dict[str, Any] = {
+        "task_id": task.id,
+        "retries": task.retries,
+        "retry_delay": timedelta(seconds=task.retry_delay_s),
+        "retry_exponential_backoff": compat.backoff_multiplier(),
+        "max_retry_delay": timedelta(seconds=task.max_retry_delay_s),
+        "execution_timeout": timedelta(seconds=task.timeout_s),
+        "trigger_rule": task.trigger_rule,
+        "do_xcom_push": True,
+    }
+    if task.pool:
+        kw["pool"] = task.pool
+    if task.description:
+        kw["doc_md"] = task.description
+    return kw
+
+
+def _labels(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, str]:
+    return {"tinyrun.pipeline": spec.id, "tinyrun.task": task.airflow_id, "tinyrun.image-id": ref.id}
+
+
+def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+    from docker.types import Mount
+
+    s = policy.settings()
+    mounts = []
+    if commands.sql_files(task):
+        host_sql = s.docker_sql_host_dir or str(spec.sql_dir.resolve())
+        mounts.append(Mount(target=policy.SQL_MOUNT, source=host_sql, type="bind", read_only=True))
+    if task.kerberos:
+        mounts.append(Mount(target=policy.KERBEROS_MOUNT, source=policy.KERBEROS_VOLUME, type="volume", read_only=True))
+    kw: dict[str, Any] = {
+        "image": ref.image,
+        "tinyrun_image_id": ref.id,
+        "command": commands.argv(task),
+        "environment": commands.environment(task),
+        "tinyrun_connections": commands.connection_ids(task),
+        "mounts": mounts,
+        "user": f"{policy.RUN_AS_UID}:{policy.RUN_AS_GID}",
+        "auto_remove": s.docker_auto_remove,
+        "network_mode": s.docker_network_mode,
+        "mount_tmp_dir": False,  # the runner writes only to its --workdir (/tmp in its own container)
+        "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
+        "xcom_all": False,  # XCom = the last line = the runner's result JSON
+        "force_pull": False,
+        "labels": _labels(spec, task, ref),
+        "privileged": False,
+    }
+    if s.docker_url:
+        kw["docker_url"] = s.docker_url
+    if task.resources.get("memory"):
+        kw["mem_limit"] = _bytes(task.resources["memory"])
+    if task.resources.get("cpu"):
+        kw["cpus"] = _cpus(task.resources["cpu"])
+    return kw
+
+
+def _pod_name(spec: PipelineSpec, task: TaskSpec) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", f"{spec.id}-{task.airflow_id}".lower()).strip("-")
+    return name[:50].rstrip("-") or "tinyrun"
+
+
+def _sql_items(task: TaskSpec) -> list[dict[str, str]]:
+    # ConfigMap keys cannot hold "/": a file sql/a/b.sql is key "a__b.sql", mounted back at /sql/a/b.sql
+    return [{"key": f.replace("/", "__"), "path": f} for f in commands.sql_files(task)]
+
+
+def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+    from airflow.providers.cncf.kubernetes.secret import Secret
+    from kubernetes.client import models as k8s
+
+    s = policy.settings()
+    volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="1Gi"))]
+    mounts = [k8s.V1VolumeMount(name="tmp", mount_path="/tmp")]
+    if commands.sql_files(task):
+        volumes.append(
+            k8s.V1Volume(
+                name="sql",
+                config_map=k8s.V1ConfigMapVolumeSource(
+                    name=s.k8s_sql_configmap, items=[k8s.V1KeyToPath(**i) for i in _sql_items(task)]
+                ),
+            )
+        )
+        mounts.append(k8s.V1VolumeMount(name="sql", mount_path=policy.SQL_MOUNT, read_only=True))
+    if task.kerberos:
+        volumes.append(
+            k8s.V1Volume(
+                name="krb5-cache",
+                persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
+                    claim_name=s.k8s_kerberos_claim, read_only=True
+                ),
+            )
+        )
+        mounts.append(k8s.V1VolumeMount(name="krb5-cache", mount_path=policy.KERBEROS_MOUNT, read_only=True))
+    resources = {k: v for k, v in task.resources.items() if v}
+    kw: dict[str, Any] = {
+        "image": ref.image,
+        "image_pull_policy": "IfNotPresent",
+        "cmds": None,  # the image's ENTRYPOINT is the runner
+        "arguments": commands.argv(task),
+        "name": _pod_name(spec, task),
+        "random_name_suffix": True,
+        "env_vars": [k8s.V1EnvVar(name=k, value=v) for k, v in commands.environment(task).items()],
+        "secrets": [
+            Secret("env", policy.conn_env_name(c), s.k8s_secret_prefix + c.lower().replace("_", "-"), "uri")
+            for c in commands.connection_ids(task)
+        ],
+        "volumes": volumes,
+        "volume_mounts": mounts,
+        "security_context": k8s.V1PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=policy.RUN_AS_UID,
+            run_as_group=policy.RUN_AS_GID,
+            fs_group=policy.RUN_AS_GID,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+        ),
+        "container_security_context": k8s.V1SecurityContext(
+            run_as_non_root=True,
+            run_as_user=policy.RUN_AS_UID,
+            run_as_group=policy.RUN_AS_GID,
+            read_only_root_filesystem=True,
+            allow_privilege_escalation=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
+        "xcom_sidecar_container_security_context": k8s.V1SecurityContext(
+            run_as_non_root=True,
+            run_as_user=policy.RUN_AS_UID,
+            run_as_group=policy.RUN_AS_GID,
+            read_only_root_filesystem=True,
+            allow_privilege_escalation=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
+        "container_resources": k8s.V1ResourceRequirements(requests=resources, limits=resources),
+        "termination_grace_period": policy.TERMINATION_GRACE_S,
+        "on_finish_action": s.k8s_on_finish_action,
+        "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
+        "automount_service_account_token": False,
+        "labels": {"tinyrun-pipeline": _pod_name(spec, task)[:63], "app.kubernetes.io/managed-by": "tinyrun"},
+        "annotations": {"tinyrun.dev/image-id": ref.id, "tinyrun.dev/task": f"{spec.id}.{task.airflow_id}"},
+        "get_logs": True,
+    }
+    if s.k8s_namespace:
+        kw["namespace"] = s.k8s_namespace
+    if s.k8s_config_file:
+        kw["config_file"] = s.k8s_config_file
+    if s.k8s_in_cluster is not None:
+        kw["in_cluster"] = s.k8s_in_cluster
+    return kw
+
+
+def operator_class(executor: str) -> type:
+    if executor == "kubernetes":
+        from .operators_k8s import TinyrunPodOperator
+
+        return TinyrunPodOperator
+    from .operators_docker import TinyrunDockerOperator
+
+    return TinyrunDockerOperator
+
+
+def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, executor: str) -> dict[str, Any]:
+    ref = table.for_runner(task.runner)
+    extra = kubernetes_kwargs(spec, task, ref) if executor == "kubernetes" else docker_kwargs(spec, task, ref)
+    return {**policy_kwargs(task), **extra}
+
+
+def _start_date(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def build_dag(spec: PipelineSpec, table: ImageTable, executor: str | None = None) -> Any:
+    """The DAG for one pipeline (raises ImageTableError when a runner's image was not built)."""
+    dag_cls, group_cls = compat.dag_classes()
+    executor = executor or spec.executor
+    op_cls = operator_class(executor)
+    dag = dag_cls(
+        dag_id=spec.id,
+        description=spec.description or None,
+        schedule=spec.schedule,
+        start_date=_start_date(spec.start_date),
+        catchup=spec.catchup,
+        max_active_runs=spec.max_active_runs,
+        tags=spec.tags,
+        default_args={"owner": spec.owner},
+        doc_md=f"Pipeline `{spec.id}` from `{spec.file.name}` (tinyrun, executor {executor}).",
+        render_template_as_native_obj=False,
+    )
+    nodes: dict[str, Any] = {}
+
+    def add(items: list[TaskSpec | GroupSpec], parent: Any) -> None:
+        for item in items:
+            if isinstance(item, GroupSpec):
+                group = group_cls(group_id=item.id, tooltip=item.description or "", dag=dag, parent_group=parent)
+                nodes[item.id] = group
+                add(item.children, group)
+            else:
+                kw = operator_kwargs(spec, item, table, executor)
+                nodes[item.id] = op_cls(dag=dag, task_group=parent, **kw)
+
+    add(spec.items, None)
+    for item in [*spec.groups.values(), *spec.tasks.values()]:
+        for dep in item.depends_on:
+            nodes[dep] >> nodes[item.id]
+    return dag

@@ -1,0 +1,140 @@
+"""Runner command lines: a task's YAML arguments -> the image's argv (exec form, ENTRYPOINT = runner).
+
+Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
+reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
+The postgres/sqlserver command lines follow the runner CLI; python, dbt, spark and deploy-model are
+provisional until those runners land.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import policy
+from .spec import TaskSpec
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def sql_files(task: TaskSpec) -> list[str]:
+    """SQL files (relative to sql/) the task's container must see."""
+    if task.runner in ("postgres", "sqlserver"):
+        return _list(task.args.get("run"))
+    return []
+
+
+def _sql_runner(task: TaskSpec) -> list[str]:
+    a, conn = task.args, ["--conn", task.conn or ""]
+    if "check" in a:
+        return ["check", *conn]
+    if "query" in a:
+        q = a["query"]
+        argv = ["query", *conn]
+        if "format" in q:
+            argv += ["--format", q["format"]]
+        if "output" in q:
+            argv += ["--output", q["output"]]
+        if q.get("header"):
+            argv.append("--header")
+        return [*argv, q["sql"]]
+    if "copy" in a:
+        c = a["copy"]
+        argv = ["copy", c["direction"], *conn, "--table", c["table"]]
+        if "format" in c:
+            argv += ["--format", c["format"]]
+        if "columns" in c:
+            argv += ["--columns", ",".join(c["columns"])]
+        if c.get("header"):
+            argv.append("--header")
+        if "file" in c:
+            argv += ["--file", c["file"]]
+        return argv
+    argv = ["run", *conn]
+    for name, value in a.get("vars", {}).items():
+        argv += ["-v", f"{name}={_scalar(value)}"]
+    if a.get("no_transaction"):
+        argv.append("--no-transaction")
+    if "skip_unless" in a:
+        argv += ["--skip-unless", a["skip_unless"]]
+    if "sql" in a:
+        return [*argv, "-c", a["sql"]]
+    return [*argv, *(f"{policy.SQL_MOUNT}/{f}" for f in _list(a.get("run")))]
+
+
+def _python(task: TaskSpec) -> list[str]:
+    a = task.args
+    argv = ["run"]
+    if "code" in a:
+        argv += ["--code", a["code"]]
+    if "code_sha256" in a:
+        argv += ["--code-sha256", a["code_sha256"]]
+    return [*argv, "--", a["program"], *(_scalar(x) for x in a.get("args", []))]
+
+
+def _dbt(task: TaskSpec) -> list[str]:
+    a = task.args
+    argv = [*a["command"].split(), "--conn", task.conn or ""] if task.conn else [*a["command"].split()]
+    for flag in ("select", "exclude"):
+        for value in _list(a.get(flag)):
+            argv += [f"--{flag}", value]
+    if "project_dir" in a:
+        argv += ["--project-dir", a["project_dir"]]
+    if "target" in a:
+        argv += ["--target", a["target"]]
+    for name, value in a.get("vars", {}).items():
+        argv += ["--var", f"{name}={_scalar(value)}"]
+    return argv
+
+
+def _spark(task: TaskSpec) -> list[str]:
+    a = task.args
+    return ["submit", "--job", a["job"], *(_scalar(x) for x in a.get("args", []))]
+
+
+def _deploy_model(task: TaskSpec) -> list[str]:
+    a = task.args
+    argv = [a.get("mode", "plan"), "--models", a["models"]]
+    for target in a["targets"]:
+        argv += ["--target", target]
+    return argv
+
+
+_BUILDERS = {
+    "postgres": _sql_runner,
+    "sqlserver": _sql_runner,
+    "python": _python,
+    "dbt": _dbt,
+    "spark": _spark,
+    "deploy-model": _deploy_model,
+}
+
+
+def argv(task: TaskSpec) -> list[str]:
+    return _BUILDERS[task.runner](task)
+
+
+def connection_ids(task: TaskSpec) -> list[str]:
+    """Every connection whose value the container receives (deploy-model targets included)."""
+    ids = list(task.connections)
+    if task.runner == "deploy-model":
+        ids += [t for t in task.args.get("targets", []) if t not in ids]
+    return ids
+
+
+def environment(task: TaskSpec) -> dict[str, str]:
+    """Non-secret environment: the task's env, Kerberos location, then the platform's run identity."""
+    env = dict(task.env)
+    if task.kerberos:
+        env["KRB5CCNAME"] = policy.KERBEROS_CCNAME
+    env.update(policy.RUN_IDENTITY_ENV)
+    return env

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# deps/build.sh NAME SRC SYSROOT JOBS CC: build library NAME from its unpacked source tree SRC (made by
+# deps/fetch.sh) with the musl compiler CC as a static library only (no programs, docs or tests) and install its
+# headers and archives into SYSROOT/include and SYSROOT/lib. The libraries it needs must already be
+# in SYSROOT (deps/deps.mk orders the builds).
+set -euo pipefail
+name=$1 src=$2 prefix=$3 jobs=$4 cc=$5
+# Command-line variables of the calling make must not leak into the libraries' own makefiles.
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
+export CC=$cc AR=ar RANLIB=ranlib
+export CFLAGS="-Os -ffunction-sections -fdata-sections"
+export CPPFLAGS="-I$prefix/include" LDFLAGS="-static -L$prefix/lib"
+export PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig PKG_CONFIG_PATH=
+krb5_libs="-lgssapi_krb5 -lkrb5 -lk5crypto -lcom_err -lkrb5support"
+mkdir -p "$prefix/include" "$prefix/lib"
+cd "$src"
+
+# musl-gcc sees no kernel headers; give it only the kernel's (not the rest of glibc's /usr/include).
+kernel_headers() {
+  local dir=$src/.kernel-headers
+  mkdir -p "$dir"
+  ln -sfn /usr/include/linux "$dir/linux"
+  ln -sfn /usr/include/asm-generic "$dir/asm-generic"
+  ln -sfn "/usr/include/$(gcc -print-multiarch)/asm" "$dir/asm"
+  echo "$dir"
+}
+
+# install_staged TARGET DIR...: run `make -C DIR TARGET DESTDIR=<stage>` in each DIR and keep only the
+# headers and static archives installed (no programs, man pages, pkg-config or cmake files).
+stage=$src/.stage
+rm -rf "$stage"
+install_staged() {
+  local target=$1 d
+  shift
+  for d in "$@"; do make -C "$d" "$target" DESTDIR="$stage"; done
+  cp -r "$stage$prefix/include/." "$prefix/include/"
+  cp "$stage$prefix"/lib/*.a "$prefix/lib/"
+}
+
+build_zlib() {
+  ./configure --static --prefix="$prefix"
+  make -j"$jobs" libz.a
+  cp libz.a "$prefix/lib/"
+  cp zlib.h zconf.h "$prefix/include/"
+}
+
+build_mbedtls() {
+  make -C library -j"$jobs" static
+  cp -r include/mbedtls include/psa "$prefix/include/"
+  cp library/libmbedtls.a library/libmbedx509.a library/libmbedcrypto.a "$prefix/lib/"
+}
+
+build_openssl() {
+  ./Configure linux-x86_64 --prefix="$prefix" --libdir=lib --openssldir=/etc/ssl \
+    no-shared no-module no-engine no-tests no-docs no-apps \
+    -isystem "$(kernel_headers)" $CFLAGS
+  make -j"$jobs" build_libs
+  install_staged install_dev .
+}
+
+build_cjson() {
+  $CC $CFLAGS -c -o cJSON.o cJSON.c
+  ar rcs libcjson.a cJSON.o
+  mkdir -p "$prefix/include/cjson"
+  cp cJSON.h "$prefix/include/cjson/"
+  cp libcjson.a "$prefix/lib/"
+}
+
+build_krb5() {
+  cd src
+  ./configure --prefix="$prefix" --enable-static --disable-shared --with-crypto-impl=builtin \
+    --without-keyutils --disable-pkinit --with-tls-impl=no --without-lmdb --without-ldap \
+    --without-libedit --without-readline --disable-nls --without-system-verto
+  # Only the client libraries: no verto, kadm5, kdb5, krad or gssrpc.
+  local d dirs="util/support util/et util/profile include lib/crypto lib/krb5 lib/gssapi"
+  for d in $dirs; do make -C "$d" -j"$jobs"; done
+  make install-mkdirs DESTDIR="$stage"
+  install_staged install $dirs
+}
+
+build_curl() {
+  ./configure --prefix="$prefix" --disable-shared --enable-static \
+    --with-mbedtls="$prefix" --with-zlib="$prefix" \
+    --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
+    --without-libpsl --disable-ldap --without-brotli --without-zstd --without-nghttp2 \
+    --without-libidn2 --without-libssh2 --without-librtmp --disable-manual --disable-docs
+  make -C lib -j"$jobs"
+  install_staged install lib include
+}
+
+build_libpq() {
+  ./configure --prefix="$prefix" --with-gssapi --with-openssl --without-readline --without-icu \
+    --without-zlib LIBS="$krb5_libs -lssl -lcrypto"
+  make -C src/interfaces/libpq -j"$jobs" all-static-lib
+  # Debian points the libpgcommon/libpgport installs elsewhere: take them from the build tree.
+  cp src/interfaces/libpq/libpq.a src/common/libpgcommon_shlib.a src/port/libpgport_shlib.a "$prefix/lib/"
+  cp src/interfaces/libpq/libpq-fe.h src/interfaces/libpq/libpq-events.h src/include/postgres_ext.h \
+    "$prefix/include/"
+  # pg_config_ext.h exists up to PostgreSQL 17 (a fallback may be newer).
+  if [ -f src/include/pg_config_ext.h ]; then cp src/include/pg_config_ext.h "$prefix/include/"; fi
+}
+
+build_freetds() {
+  ./configure --prefix="$prefix" --disable-shared --enable-static --disable-odbc --disable-apps \
+    --disable-server --disable-pool --enable-krb5="$krb5_libs" --with-openssl="$prefix" \
+    CPPFLAGS="$CPPFLAGS -isystem $(kernel_headers)"
+  # Kerberos and TLS drop out silently when a configure check fails: insist on both.
+  grep -q '^#define ENABLE_KRB5 1' include/config.h || { echo "freetds: ENABLE_KRB5 missing" >&2; exit 1; }
+  grep -q '^#define HAVE_OPENSSL 1' include/config.h || { echo "freetds: HAVE_OPENSSL missing" >&2; exit 1; }
+  local d
+  for d in include src/utils src/replacements src/tds src/dblib; do make -C "$d" -j"$jobs"; done
+  install_staged install include src/dblib
+}
+
+"build_$name"

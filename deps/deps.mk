@@ -1,0 +1,74 @@
+# deps/deps.mk: the static musl sysroot of the pinned third-party libraries (deps/pins), included by
+# the root Makefile. Sources come from Debian's archive through a private apt configuration
+# (deps/apt-setup.sh, deps/fetch.sh); deps/build.sh builds each library. Everything is cached under a
+# hash of the pins, this file, the scripts and the patches: an unchanged `make` skips it all.
+#
+# Build folder: build/deps/{apt,dl,src,log} (apt lists, downloads, source trees, build logs),
+# build/deps/state-<hash>/ (per-library stamps), build/sysroot/{include,lib}.
+
+DEPS_DIR   := $(TOP)/deps
+DEPS_PINS  := $(DEPS_DIR)/pins
+DEPS_WORK  := $(BUILD)/deps
+DEPS_HASH  := $(shell cat $(DEPS_PINS) $(DEPS_DIR)/deps.mk $(DEPS_DIR)/*.sh $(DEPS_DIR)/patches/*.patch | sha256sum | cut -c1-16)
+DEPS_STATE := $(DEPS_WORK)/state-$(DEPS_HASH)
+DEPS_APT   := $(DEPS_WORK)/apt
+
+SYSROOT       := $(BUILD)/sysroot
+SYSROOT_STAMP := $(SYSROOT)/.stamp-$(DEPS_HASH)
+
+# What the runners compile and link with. Any two link lines may be combined (repeated archives
+# are harmless); each lists its transitive libraries after the ones that need them.
+DEPS_CPPFLAGS   := -I$(SYSROOT)/include -I$(SYSROOT)/include/cjson
+deps_krb5       := -lgssapi_krb5 -lkrb5 -lk5crypto -lcom_err -lkrb5support
+DEPS_LIBS_cjson := -L$(SYSROOT)/lib -lcjson
+DEPS_LIBS_krb5  := -L$(SYSROOT)/lib $(deps_krb5)
+DEPS_LIBS_pq    := -L$(SYSROOT)/lib -lpq -lpgcommon_shlib -lpgport_shlib -lssl -lcrypto $(deps_krb5)
+DEPS_LIBS_curl  := -L$(SYSROOT)/lib -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lz
+DEPS_LIBS_tds   := -L$(SYSROOT)/lib -lsybdb -lssl -lcrypto $(deps_krb5)
+
+# The cJSON source alone, for the host's sanitizer builds (tests/tests.mk).
+DEPS_CJSON_SRCDIR    := $(DEPS_WORK)/src/cjson
+DEPS_CJSON_SRC_STAMP := $(DEPS_STATE)/cjson.src
+
+# "name upstream-version (debian-version)" per pinned library, compiled into every --version.
+DEPS_VERSIONS_FILE := $(GEN)/deps-versions.txt
+$(DEPS_VERSIONS_FILE): $(DEPS_PINS) $(DEPS_DIR)/deps.mk
+	@mkdir -p $(@D)
+	awk '!/^#/ && $$2 == "pin" { print $$1, $$5, "(" $$4 ")" }' $< > $@
+
+# Libraries and the ones each needs at build time; the rest build in parallel.
+DEPS_NAMES := openssl krb5 zlib mbedtls cjson curl libpq freetds
+deps_needs_curl    := zlib mbedtls
+deps_needs_libpq   := openssl krb5
+deps_needs_freetds := openssl krb5
+DEPS_SRC_STAMPS   := $(DEPS_NAMES:%=$(DEPS_STATE)/%.src)
+DEPS_BUILT_STAMPS := $(DEPS_NAMES:%=$(DEPS_STATE)/%.built)
+
+.PHONY: sysroot
+sysroot: $(SYSROOT_STAMP)
+
+$(SYSROOT_STAMP): $(DEPS_BUILT_STAMPS) | $(HOST_STAMP)
+	touch $@
+
+# A new hash starts over: earlier sources, stamps and sysroot go (apt lists and downloads stay).
+$(DEPS_STATE)/fresh: | $(HOST_STAMP)
+	rm -rf $(SYSROOT) $(DEPS_WORK)/src $(DEPS_WORK)/log $(filter-out $(DEPS_STATE),$(wildcard $(DEPS_WORK)/state-*))
+	@mkdir -p $(@D) && touch $@
+
+$(DEPS_STATE)/apt: $(DEPS_STATE)/fresh
+	$(DEPS_DIR)/apt-setup.sh $(DEPS_APT)
+	@touch $@
+
+$(DEPS_SRC_STAMPS): $(DEPS_STATE)/%.src: $(DEPS_STATE)/apt
+	$(DEPS_DIR)/fetch.sh $(DEPS_PINS) $* $(DEPS_APT) $(DEPS_WORK)/dl $(DEPS_WORK)/src/$* \
+	  $(wildcard $(DEPS_DIR)/patches/$*-*.patch)
+	@touch $@
+
+$(DEPS_BUILT_STAMPS): $(DEPS_STATE)/%.built: $(DEPS_STATE)/%.src
+	@mkdir -p $(DEPS_WORK)/log
+	@echo "deps: building $* (log: $(DEPS_WORK)/log/$*.log)"
+	@$(DEPS_DIR)/build.sh $* $(DEPS_WORK)/src/$* $(SYSROOT) $(JOBS) $(MUSL_CC) > $(DEPS_WORK)/log/$*.log 2>&1 || \
+	  { tail -n 40 $(DEPS_WORK)/log/$*.log; echo "deps: building $* failed (log: $(DEPS_WORK)/log/$*.log)" >&2; exit 1; }
+	@touch $@
+
+$(foreach n,$(DEPS_NAMES),$(eval $(DEPS_STATE)/$(n).built: $(deps_needs_$(n):%=$(DEPS_STATE)/%.built)))

@@ -1,0 +1,264 @@
+"""Real Airflow, no containers: DagBag imports, platform policy on every task, pods rendered offline."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import FAKE_ID, dagbag, make_datakit, reset_settings
+
+PASSWORD_URI = "postgres://bob:s3cr3t-pw@db.example:5432/sales"
+
+
+@pytest.fixture
+def datakit(tmp_path: Path, fake_lock: Path, airflow_db: Path) -> Path:
+    return make_datakit(tmp_path, fake_lock, name="Import Kit")
+
+
+def _add_pipeline(datakit: Path, name: str, text: str) -> Path:
+    path = datakit / "pipelines" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_example_pipelines_import_with_zero_errors(datakit: Path) -> None:
+    bag = dagbag(datakit / "dags")
+    assert bag.import_errors == {}
+    assert bag.dag_ids == ["import_kit_orders_daily"]
+    dag = bag.dags["import_kit_orders_daily"]
+    assert {t.task_id for t in dag.tasks} == {
+        "preflight",
+        "create_tables",
+        "load_orders",
+        "publish.daily_total",
+        "publish.report",
+    }
+    assert dag.owner == "data-team"
+    assert set(dag.tags) == {"import_kit", "example", "tinyrun"}
+    assert dag.task_dict["publish.daily_total"].upstream_task_ids == {"load_orders"}
+
+
+def test_broken_file_is_an_import_error_named_after_it(datakit: Path) -> None:
+    broken = _add_pipeline(
+        datakit,
+        "team/broken.yaml",
+        """\
+        pipeline: broken
+        tasks:
+          - id: a
+            runner: postgres
+            sql: select 1
+            depends_on: [ghost]
+        """,
+    )
+    _add_pipeline(
+        datakit,
+        "team/other.yaml",
+        """\
+        pipeline: other
+        tags: [x]
+        tasks:
+          - {id: a, runner: postgres, sql: select 1}
+        """,
+    )
+    bag = dagbag(datakit / "dags")
+    assert sorted(bag.dag_ids) == ["import_kit_orders_daily", "other"]
+    assert list(bag.import_errors) == [str(broken)]
+    assert bag.import_errors[str(broken)] == f"{broken}:6: broken/a: depends_on: unknown task or group 'ghost'"
+
+
+def test_worker_parse_builds_only_the_dag_it_runs(datakit: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow's parsing context (a worker starting a task of one DAG): only that pipeline is built."""
+    _add_pipeline(datakit, "other.yaml", "pipeline: other\ntags: [x]\ntasks:\n  - {id: a, runner: postgres, sql: x}\n")
+    assert sorted(dagbag(datakit / "dags").dag_ids) == ["import_kit_orders_daily", "other"]
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "other")
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", "a")
+    assert dagbag(datakit / "dags").dag_ids == ["other"]
+
+
+def test_every_task_gets_the_platform_policy(datakit: Path) -> None:
+    from airflow.providers.docker.operators.docker import DockerOperator
+    from tinyrun_dagfactory import compat
+
+    bag = dagbag(datakit / "dags")
+    for task in bag.dags["import_kit_orders_daily"].tasks:
+        assert isinstance(task, DockerOperator)
+        assert task.image == "tinyrun/postgres-runner:0.1.0" and task.tinyrun_image_id == FAKE_ID
+        assert task.retries == 2 and task.retry_delay.total_seconds() == 60
+        assert task.retry_exponential_backoff == compat.backoff_multiplier()
+        assert task.execution_timeout.total_seconds() == 1800
+        assert task.skip_on_exit_code == [99]
+        assert task.user == "65532:65532"
+        assert task.auto_remove == "success"
+        assert task.do_xcom_push and not task.xcom_all
+        assert task.owner == "data-team"
+        assert task.tinyrun_connections == ["warehouse"]
+        assert task.command[:3] in (
+            ["check", "--conn", "warehouse"],
+            ["run", "--conn", "warehouse"],
+            ["query", "--conn", "warehouse"],
+        )
+        env = task.environment
+        assert env["TINYRUN_DAG_ID"] == "{{ ti.dag_id }}" and env["TINYRUN_RUN_ID"] == "{{ run_id }}"
+        assert {"TINYRUN_TASK_ID", "TINYRUN_TRY_NUMBER", "TINYRUN_MAP_INDEX"} <= set(env)
+        assert not any(k.startswith("AIRFLOW_CONN_") for k in env)
+        assert task._private_environment == {}  # filled from the connection store only at run time
+    load = bag.dags["import_kit_orders_daily"].task_dict["load_orders"]
+    assert load.command == ["run", "--conn", "warehouse", "-v", "day={{ ds }}", "/sql/example/load_orders.sql"]
+    (mount,) = load.mounts
+    assert (mount["Target"], mount["Source"], mount["ReadOnly"]) == ("/sql", str(datakit / "sql"), True)
+
+
+def test_exit_codes_2_and_3_fail_without_retry() -> None:
+    from tinyrun_dagfactory import policy
+
+    assert [c for c in (0, 1, 2, 3, 75, 99, 137, 143) if policy.fails_without_retry(c)] == [2, 3]
+
+
+def _stub_kubeconfig(tmp_path: Path) -> Path:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        textwrap.dedent("""\
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: stub, cluster: {server: "https://127.0.0.1:1"}}]
+        users: [{name: stub, user: {token: not-a-real-token}}]
+        contexts: [{name: stub, context: {cluster: stub, user: stub, namespace: pipelines}}]
+        current-context: stub
+        """)
+    )
+    return path
+
+
+def test_kubernetes_pods_rendered_offline(
+    tmp_path: Path, fake_lock: Path, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each task's pod, built by the provider's own code with a stub kubeconfig and no cluster."""
+    kubeconfig = _stub_kubeconfig(tmp_path)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setenv("TINYRUN_K8S_CONFIG_FILE", str(kubeconfig))
+    monkeypatch.setenv("TINYRUN_K8S_NAMESPACE", "pipelines")
+    reset_settings()
+    kit = make_datakit(tmp_path, fake_lock, name="Kube Kit", executor="kubernetes")
+    _add_pipeline(
+        kit,
+        "secure.yaml",
+        """\
+        pipeline: secure
+        tags: [k8s]
+        tasks:
+          - id: from_mssql
+            runner: postgres
+            kerberos: true
+            connections: [mssql_src]
+            resources: {cpu: "2", memory: 1Gi}
+            run: example/create_tables.sql
+        """,
+    )
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from tinyrun_dagfactory.render import pod_manifest
+
+    bag = dagbag(kit / "dags")
+    assert bag.import_errors == {}
+    pods = {}
+    for dag in bag.dags.values():
+        for task in dag.tasks:
+            assert isinstance(task, KubernetesPodOperator)
+            ti = SimpleNamespace(dag_id=dag.dag_id, task_id=task.task_id, try_number=1, map_index=-1)
+            context = {
+                "ti": ti,
+                "task_instance": ti,
+                "run_id": "manual__1",
+                "dag": dag,
+                "task": task,
+                "ds": "2024-05-06",
+                "params": {},
+            }
+            task.render_template_fields(context)
+            pods[f"{dag.dag_id}.{task.task_id}"] = pod_manifest(task, context)
+
+    load = pods["kube_kit_orders_daily.load_orders"]
+    spec = load["spec"]
+    base = next(c for c in spec["containers"] if c["name"] == "base")
+    assert base["image"] == "tinyrun/postgres-runner:0.1.0"
+    assert load["metadata"]["annotations"]["tinyrun.dev/image-id"] == FAKE_ID
+    assert load["metadata"]["namespace"] == "pipelines"
+    assert "command" not in base or not base["command"]
+    assert base["args"] == ["run", "--conn", "warehouse", "-v", "day=2024-05-06", "/sql/example/load_orders.sql"]
+    env = {e["name"]: e for e in base["env"]}
+    assert env["AIRFLOW_CONN_WAREHOUSE"] == {
+        "name": "AIRFLOW_CONN_WAREHOUSE",
+        "valueFrom": {"secretKeyRef": {"name": "airflow-conn-warehouse", "key": "uri"}},
+    }
+    assert env["TINYRUN_DAG_ID"]["value"] == "kube_kit_orders_daily"
+    assert env["TINYRUN_TASK_ID"]["value"] == "load_orders"
+    assert env["TINYRUN_RUN_ID"]["value"] == "manual__1"
+    assert env["TINYRUN_TRY_NUMBER"]["value"] == "1" and env["TINYRUN_MAP_INDEX"]["value"] == "-1"
+    assert all("value" not in e for n, e in env.items() if n.startswith("AIRFLOW_CONN_"))
+    assert base["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+        "runAsGroup": 65532,
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+    }
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 65532
+    assert spec["terminationGracePeriodSeconds"] == 30
+    assert spec["restartPolicy"] == "Never"
+    assert spec["automountServiceAccountToken"] is False
+    sidecar = next(c for c in spec["containers"] if c["name"] == "airflow-xcom-sidecar")
+    assert sidecar["securityContext"]["runAsNonRoot"] is True
+    mounts = {m["mountPath"]: m for m in base["volumeMounts"]}
+    assert set(mounts) == {"/airflow/xcom", "/tmp", "/sql"}
+    assert mounts["/sql"]["readOnly"] is True
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["sql"]["configMap"] == {
+        "name": "tinyrun-sql",
+        "items": [{"key": "example__load_orders.sql", "path": "example/load_orders.sql"}],
+    }
+
+    secure = pods["secure.from_mssql"]
+    sbase = next(c for c in secure["spec"]["containers"] if c["name"] == "base")
+    senv = {e["name"]: e for e in sbase["env"]}
+    assert senv["AIRFLOW_CONN_MSSQL_SRC"]["valueFrom"]["secretKeyRef"] == {
+        "name": "airflow-conn-mssql-src",
+        "key": "uri",
+    }
+    assert senv["KRB5CCNAME"]["value"] == "FILE:/krb5/cache/krb5cc"
+    smounts = {m["mountPath"]: m for m in sbase["volumeMounts"]}
+    assert smounts["/krb5/cache"]["readOnly"] is True
+    svol = {v["name"]: v for v in secure["spec"]["volumes"]}
+    assert svol["krb5-cache"]["persistentVolumeClaim"] == {"claimName": "platform-kerberos-cache", "readOnly": True}
+    assert sbase["resources"] == {"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "2", "memory": "1Gi"}}
+
+    for name, pod in pods.items():
+        text = repr(pod)
+        assert "s3cr3t" not in text, name
+        assert pod["spec"]["containers"][0]["image"].endswith(":0.1.0"), name
+    op = bag.dags["secure"].task_dict["from_mssql"]
+    assert op.on_finish_action.value == "delete_pod"
+    assert op.do_xcom_push is True and op.skip_on_exit_code == [99]
+
+
+def test_no_literal_connection_in_yaml_reaches_airflow(tmp_path: Path, fake_lock: Path, airflow_db: Path) -> None:
+    kit = make_datakit(tmp_path, fake_lock, name="Leak Kit")
+    path = _add_pipeline(
+        kit,
+        "leak.yaml",
+        f"""\
+        pipeline: leak
+        tags: [x]
+        tasks:
+          - id: a
+            runner: postgres
+            sql: select 1
+            env: {{TARGET: "{PASSWORD_URI}"}}
+        """,
+    )
+    bag = dagbag(kit / "dags")
+    assert "leak" not in bag.dag_ids
+    assert "literal password in a connection URI" in bag.import_errors[str(path)]

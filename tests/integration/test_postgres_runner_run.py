@@ -1,0 +1,359 @@
+"""postgres-runner run: one transaction by default, rollback on the first error, psql variables,
+statement summaries, result/xcom/termination-log files, timeouts, run identity and signals."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from harness.checks import assert_fails, assert_ok, wait_until
+from harness.pgcluster import PgCluster
+from harness.result import RunResult
+from harness.runner import start_runner
+
+Runner = Callable[..., RunResult]
+
+
+def count(pg: PgCluster, db: str, table: str) -> int:
+    return pg.sql(f"SELECT count(*) FROM {table}", dbname=db)[0][0]
+
+
+def table_exists(pg: PgCluster, db: str, name: str) -> bool:
+    return bool(pg.sql("SELECT 1 FROM pg_tables WHERE tablename = %s", dbname=db, params=(name,)))
+
+
+def test_statements_and_summary(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "load.sql"
+    script.write_text(
+        "CREATE TABLE items (id int PRIMARY KEY, name text);\n"
+        "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g;\n"
+        "UPDATE items SET name = upper(name) WHERE id <= 2;\n"
+        "DELETE FROM items WHERE id = 5;\n"
+    )
+    result = postgres_runner(["run", "--conn", "pg", str(script)], env=pg.conn_env(dbname=pg_db))
+    res = assert_ok(result)
+    assert res["runner"] == "postgres-runner"
+    summary = [(s["command"], s.get("rows")) for s in res["statements"]]
+    assert [c for c, _ in summary] == ["CREATE TABLE", "INSERT", "UPDATE", "DELETE"], result
+    assert summary[1:] == [("INSERT", 5), ("UPDATE", 2), ("DELETE", 1)], result
+    assert all(isinstance(s.get("ms"), int | float) for s in res["statements"]), result
+    assert pg.sql("SELECT id, name FROM items ORDER BY id", dbname=pg_db) == [
+        (1, "ITEM 1"),
+        (2, "ITEM 2"),
+        (3, "item 3"),
+        (4, "item 4"),
+    ]
+
+
+def test_inline_sql(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
+    sql = "CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2), (3)"
+    assert_ok(postgres_runner(["run", "--conn", "pg", "-c", sql], env=pg.conn_env(dbname=pg_db)))
+    assert count(pg, pg_db, "t") == 3
+
+
+def test_json_connection_and_conn_file(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    conn_file = tmp_path / "conn.json"
+    conn_file.write_text(pg.airflow_json(dbname=pg_db))
+    conn_file.chmod(0o600)
+    assert_ok(
+        postgres_runner(["run", "--conn-file", str(conn_file), "-c", "CREATE TABLE a (x int)"])
+    )
+    env = pg.conn_env(form="json", dbname=pg_db)
+    assert_ok(postgres_runner(["run", "--conn", "pg", "-c", "CREATE TABLE b (x int)"], env=env))
+    assert table_exists(pg, pg_db, "a") and table_exists(pg, pg_db, "b")
+
+
+def test_failing_script_leaves_no_partial_data(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    pg.sql("CREATE TABLE target (id int PRIMARY KEY)", dbname=pg_db)
+    script = tmp_path / "fails.sql"
+    script.write_text(
+        "CREATE TABLE created_here (x int);\n"
+        "INSERT INTO created_here VALUES (1);\n"
+        "INSERT INTO target SELECT generate_series(1, 100);\n"
+        "INSERT INTO target VALUES (1);  -- duplicate key: fails\n"
+        "INSERT INTO target VALUES (1000);\n"
+    )
+    result = postgres_runner(["run", "--conn", "pg", str(script)], env=pg.conn_env(dbname=pg_db))
+    assert_fails(result, 1)
+    assert count(pg, pg_db, "target") == 0
+    assert not table_exists(pg, pg_db, "created_here")
+
+
+def test_failure_in_second_file_rolls_back_the_first(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    first, second = tmp_path / "1.sql", tmp_path / "2.sql"
+    first.write_text("INSERT INTO t VALUES (1);\n")
+    second.write_text("INSERT INTO t VALUES (2);\nSELECT 1/0;\n")
+    result = postgres_runner(
+        ["run", "--conn", "pg", str(first), str(second)], env=pg.conn_env(dbname=pg_db)
+    )
+    assert_fails(result, 1)
+    assert count(pg, pg_db, "t") == 0
+    second.write_text("INSERT INTO t VALUES (2);\n")
+    result = postgres_runner(
+        ["run", "--conn", "pg", str(first), str(second)], env=pg.conn_env(dbname=pg_db)
+    )
+    assert_ok(result)
+    assert pg.sql("SELECT x FROM t ORDER BY x", dbname=pg_db) == [(1,), (2,)]
+
+
+def test_no_transaction(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    sql = "CREATE INDEX CONCURRENTLY t_x ON t (x); VACUUM t"
+    result = postgres_runner(
+        ["run", "--conn", "pg", "--no-transaction", "-c", sql], env=pg.conn_env(dbname=pg_db)
+    )
+    assert_ok(result)
+    assert pg.sql("SELECT indexname FROM pg_indexes WHERE tablename = 't'", dbname=pg_db) == [
+        ("t_x",)
+    ]
+    # Without a transaction, statements before the failing one stay committed.
+    sql = "INSERT INTO t VALUES (1); INSERT INTO t VALUES (1/0)"
+    result = postgres_runner(
+        ["run", "--conn", "pg", "--no-transaction", "-c", sql], env=pg.conn_env(dbname=pg_db)
+    )
+    assert_fails(result, 1)
+    assert count(pg, pg_db, "t") == 1
+
+
+def test_concurrent_index_fails_inside_the_default_transaction(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str
+) -> None:
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    result = postgres_runner(
+        ["run", "--conn", "pg", "-c", "CREATE INDEX CONCURRENTLY i ON t (x)"],
+        env=pg.conn_env(dbname=pg_db),
+    )
+    assert_fails(result, 1)
+
+
+def test_dollar_quotes_and_comments_do_not_split(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "func.sql"
+    script.write_text(
+        "-- a comment; with a semicolon\n"
+        "CREATE FUNCTION add_one(i int) RETURNS int LANGUAGE plpgsql AS $body$\n"
+        "BEGIN\n"
+        "  RETURN i + 1; -- ;\n"
+        "END;\n"
+        "$body$;\n"
+        "/* block; comment */ CREATE TABLE r AS SELECT add_one(41) AS v, 'a;b' AS s, $$;$$ AS d;\n"
+    )
+    res = assert_ok(
+        postgres_runner(["run", "--conn", "pg", str(script)], env=pg.conn_env(dbname=pg_db))
+    )
+    assert len(res["statements"]) == 2
+    assert pg.sql("SELECT v, s, d FROM r", dbname=pg_db) == [(42, "a;b", ";")]
+
+
+#: psql variables and a script using them the way psql substitutes them: :name raw, :'name' as
+#: a literal, :"name" as an identifier, but never inside quotes, dollar quotes or comments.
+VARS = {
+    "tbl": 'Weird "Table"; x',
+    "val": 'it\'s a "test"; \\ :num $$ -- not a comment',
+    "num": "42",
+}
+VARS_SQL = (
+    'CREATE TABLE :"tbl" (k text PRIMARY KEY, v text);\n'
+    "INSERT INTO :\"tbl\" VALUES ('literal', :'val');\n"
+    "INSERT INTO :\"tbl\" VALUES ('raw', (:num + 1)::text);\n"
+    "INSERT INTO :\"tbl\" VALUES ('in_string', ':val'), ('in_dollar', $$:val; :'val'$$),\n"
+    "    ('tagged', $x$ :\"tbl\" $x$), ('in_ident_quotes', (SELECT \":num\" FROM\n"
+    '    (SELECT 1 AS ":num") s)::text);\n'
+    "-- a comment mentioning :undefined_var and :'val';\n"
+    "/* block :undefined_var ; :'val' */\n"
+    "INSERT INTO :\"tbl\" VALUES ('cast', 7::text), ('semi', 'a;b');\n"
+)
+
+
+def test_variables_and_quoting(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "vars.sql"
+    script.write_text(VARS_SQL)
+    args = [
+        "run",
+        "--conn",
+        "pg",
+        *[a for k, v in VARS.items() for a in ("-v", f"{k}={v}")],
+        str(script),
+    ]
+    assert_ok(postgres_runner(args, env=pg.conn_env(dbname=pg_db)))
+    assert table_exists(pg, pg_db, VARS["tbl"])
+    rows = dict(pg.sql('SELECT k, v FROM "Weird ""Table""; x"', dbname=pg_db))
+    assert rows == {
+        "literal": VARS["val"],
+        "raw": "43",
+        "in_string": ":val",
+        "in_dollar": ":val; :'val'",
+        "tagged": ' :"tbl" ',
+        "in_ident_quotes": "1",
+        "cast": "7",
+        "semi": "a;b",
+    }
+
+
+def test_variable_in_inline_sql(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
+    args = [
+        "run",
+        "--conn",
+        "pg",
+        "-v",
+        "name=O'Brien",
+        "-c",
+        "CREATE TABLE p AS SELECT :'name'::text AS n",
+    ]
+    assert_ok(postgres_runner(args, env=pg.conn_env(dbname=pg_db)))
+    assert pg.sql("SELECT n FROM p", dbname=pg_db) == [("O'Brien",)]
+
+
+def test_xcom_file_written_when_folder_exists(
+    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
+) -> None:
+    xcom = tmp_path / "xcom"
+    xcom.mkdir()
+    env = pg.conn_env() | {"TINYRUN_XCOM_DIR": str(xcom)}
+    result = postgres_runner(["run", "--conn", "pg", "-c", "SELECT 1"], env=env)
+    res = assert_ok(result)
+    assert json.loads((xcom / "return.json").read_text()) == res
+    assert sorted(p.name for p in xcom.iterdir()) == ["return.json"]  # no temp files left
+
+
+def test_xcom_file_on_failure(postgres_runner: Runner, pg: PgCluster, tmp_path: Path) -> None:
+    xcom = tmp_path / "xcom"
+    xcom.mkdir()
+    termination = tmp_path / "termination-log"
+    termination.write_text("")
+    env = pg.conn_env() | {
+        "TINYRUN_XCOM_DIR": str(xcom),
+        "TINYRUN_TERMINATION_LOG": str(termination),
+    }
+    result = postgres_runner(["run", "--conn", "pg", "-c", "SELECT 1/0"], env=env)
+    res = assert_fails(result, 1)
+    assert json.loads((xcom / "return.json").read_text()) == res
+    assert termination.read_text().strip(), "the termination log was not written on failure"
+
+
+def test_no_xcom_file_when_folder_missing(
+    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
+) -> None:
+    xcom = tmp_path / "xcom"
+    termination = tmp_path / "termination-log"
+    env = pg.conn_env() | {
+        "TINYRUN_XCOM_DIR": str(xcom),
+        "TINYRUN_TERMINATION_LOG": str(termination),
+    }
+    assert_ok(postgres_runner(["run", "--conn", "pg", "-c", "SELECT 1"], env=env))
+    assert not xcom.exists()
+    assert_fails(postgres_runner(["run", "--conn", "pg", "-c", "SELECT 1/0"], env=env), 1)
+    assert not termination.exists(), "the termination log is written only when it exists"
+
+
+@pytest.mark.parametrize("how", ["flag", "env", "env-file"])
+def test_statement_timeout(
+    postgres_runner: Runner, pg: PgCluster, tmp_path: Path, how: str
+) -> None:
+    env = pg.conn_env()
+    args = ["run", "--conn", "pg"]
+    if how == "flag":
+        args += ["--statement-timeout", "500ms"]
+    elif how == "env":
+        env["TINYRUN_STATEMENT_TIMEOUT"] = "500ms"
+    else:
+        (tmp_path / "timeout").write_text("500ms\n")
+        env["TINYRUN_STATEMENT_TIMEOUT_FILE"] = str(tmp_path / "timeout")
+    result = postgres_runner([*args, "-c", "SELECT pg_sleep(20)"], env=env, timeout=30)
+    assert result.exit_code in (1, 75), result
+    assert_fails(result, result.exit_code)
+    assert result.duration < 10, result
+
+
+def test_lock_timeout(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
+    pg.sql("CREATE TABLE locked (x int)", dbname=pg_db)
+    holder = pg.connect(pg_db)
+    try:
+        holder.autocommit = False
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+        result = postgres_runner(
+            [
+                "run",
+                "--conn",
+                "pg",
+                "--lock-timeout",
+                "500ms",
+                "-c",
+                "INSERT INTO locked VALUES (1)",
+            ],
+            env=pg.conn_env(dbname=pg_db),
+            timeout=30,
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code in (1, 75), result
+    assert_fails(result, result.exit_code)
+    assert result.duration < 10, result
+    assert count(pg, pg_db, "locked") == 0
+
+
+def test_application_name_from_run_identity(pg: PgCluster, bin_dir: Path) -> None:
+    dag = f"dag_{secrets.token_hex(3)}"
+    env = pg.conn_env() | {
+        "TINYRUN_DAG_ID": dag,
+        "TINYRUN_TASK_ID": "load",
+        "TINYRUN_RUN_ID": "manual_1",
+        "TINYRUN_TRY_NUMBER": "2",
+    }
+    proc = start_runner(
+        "postgres-runner",
+        ["run", "--conn", "pg", "-c", "SELECT pg_sleep(3)"],
+        env=env,
+        bin_dir=bin_dir,
+    )
+    with proc:
+        rows = wait_until(
+            lambda: pg.activity("application_name LIKE %s", (f"%{dag}%",)), timeout=15
+        )
+        app = rows[0][1]
+        result = proc.wait(timeout=30)
+    assert_ok(result)
+    for part in (dag, "load", "manual_1", "2"):
+        assert part in app, f"application_name {app!r} does not carry {part!r}"
+
+
+@pytest.mark.parametrize(
+    "sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"]
+)
+def test_signal_cancels_server_work(pg: PgCluster, bin_dir: Path, sig: int, code: int) -> None:
+    marker = f"sig_{secrets.token_hex(4)}"
+    sql = f"SELECT pg_sleep(60) AS {marker}"
+    proc = start_runner(
+        "postgres-runner", ["run", "--conn", "pg", "-c", sql], env=pg.conn_env(), bin_dir=bin_dir
+    )
+    with proc:
+        wait_until(
+            lambda: pg.activity("state = 'active' AND query LIKE %s", (f"%{marker}%",)), timeout=15
+        )
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        result = proc.wait(timeout=15)
+        took = time.monotonic() - sent
+    assert result.exit_code == code, result
+    assert took < 5, f"took {took:.1f}s to stop after the signal{result}"
+    assert result.result is not None, f"no result line after the signal{result}"
+    wait_until(lambda: not pg.activity("query LIKE %s", (f"%{marker}%",)), timeout=2)
