@@ -1,19 +1,22 @@
-"""How ``make bench`` measures: one child with its wall time and rusage, or hyperfine for start-up.
+"""How ``make bench`` measures: a command's wall time, peak RSS and CPU; hyperfine for start-up.
 
-Peak RSS is ``ru_maxrss`` of the measured child itself (``os.wait4``), in KiB as Linux reports
-it, so neither the driver nor a shell is counted.
+Peak RSS is the ``ru_maxrss`` of the measured command as GNU time (``/usr/bin/time -f %M``)
+reports it, in KiB. Not ``os.wait4`` from this driver: Linux carries the parent's RSS into a
+forked child's ``ru_maxrss`` across exec, so every child of a 20 MB Python process would report
+at least 20 MB. GNU time's own floor is well under 1 MB (a static hello-world measures ~0.4 MB).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+GNU_TIME = "/usr/bin/time"
 
 
 class CommandFailed(RuntimeError):
@@ -31,7 +34,6 @@ class Run:
     max_rss_kib: int
     user_seconds: float
     system_seconds: float
-    stdout: str
 
     def as_json(self) -> dict[str, float | int]:
         """The numbers, without the output."""
@@ -44,19 +46,22 @@ class Run:
 
 
 def run_measured(argv: list[str], env: dict[str, str]) -> Run:
-    """Run ARGV to completion; its stdout and stderr are kept only for the error message."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode(errors="replace")
-        if proc.returncode != 0:
-            raise CommandFailed(argv, proc.returncode, stdout + err.read().decode(errors="replace"))
-    return Run(seconds, usage.ru_maxrss, usage.ru_utime, usage.ru_stime, stdout)
+    """Run ARGV under GNU time; its output is kept only for the error message."""
+    with tempfile.TemporaryDirectory(prefix="tinyrun-run-") as tmp:
+        rusage, out, err = (Path(tmp) / name for name in ("rusage", "stdout", "stderr"))
+        cmd = [GNU_TIME, "-o", str(rusage), "-f", "%M %U %S", *argv]
+        with open(out, "wb") as stdout, open(err, "wb") as stderr:
+            start = time.perf_counter()
+            code = subprocess.call(
+                cmd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+            )
+            seconds = time.perf_counter() - start
+        if code != 0:
+            output = out.read_text(errors="replace") + err.read_text(errors="replace")
+            raise CommandFailed(argv, code, output)
+        # GNU time may write a "Command exited with..." line first; the numbers are last.
+        rss, user, system = rusage.read_text().split()[-3:]
+    return Run(seconds, int(rss), float(user), float(system))
 
 
 def check(argv: list[str], env: dict[str, str]) -> str:

@@ -238,7 +238,8 @@ def stream(b: Bench) -> dict[str, Any]:
             "output_bytes": size,
             "command": shlex.join(argv),
         }
-    return {"rows": rows, "query": STREAM_SQL, "clients": clients}
+    floor = run_measured([str(b.args.hello)], b.env).max_rss_kib  # what GNU time can resolve
+    return {"rows": rows, "query": STREAM_SQL, "rss_floor_kib": floor, "clients": clients}
 
 
 def image(b: Bench) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def wait_for(probe, timeout: float = 10.0, interval: float = 0.0002) -> None:
+def wait_for(probe: Callable[[], bool], timeout: float = 10.0, interval: float = 0.0002) -> None:
     deadline = time.monotonic() + timeout
     while not probe():
         if time.monotonic() > deadline:
@@ -71,7 +72,7 @@ def delays(src: Path, target: Path, caches: list[bytes], n: int) -> dict:
         tmp.write_bytes(caches[(i + 1) % 2])
         began = time.monotonic()
         tmp.rename(src)
-        wait_for(lambda: target.stat().st_ino != ino)
+        wait_for(lambda ino=ino: target.stat().st_ino != ino)
         out.append((time.monotonic() - began) * 1000)
         time.sleep(0.05)
     out.sort()

@@ -403,21 +403,27 @@ static int json_string_field(const cJSON *obj, const char *key, char **dest, cha
 static int json_port(const cJSON *obj, long *port, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "port");
-	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring) || (cJSON_IsNumber(v) && v->valuedouble == 0))
+	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring) ||
+	    (cJSON_IsNumber(v) && v->valuedouble == 0))
 		return 0; /* Airflow: `if port:` */
-	if (cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble) {
-		*port = (long)v->valuedouble;
-		return 0;
-	}
+	double d;
 	if (cJSON_IsString(v)) {
 		char *end;
 		long p = strtol(v->valuestring, &end, 10);
-		if (*end == '\0') {
-			*port = p;
-			return 0;
-		}
+		if (*end != '\0')
+			return fail(err, errlen, "the connection's \"port\" is not an integer");
+		d = (double)p;
+	} else if (cJSON_IsNumber(v)) {
+		d = v->valuedouble;
+	} else {
+		return fail(err, errlen, "the connection's \"port\" is not an integer");
 	}
-	return fail(err, errlen, "the connection's \"port\" is not an integer");
+	if (!(d >= 0 && d <= 65535)) /* Airflow takes any integer; no server listens there */
+		return fail(err, errlen, "the connection's \"port\" is out of range 0-65535");
+	if (d != (double)(long)d) /* Airflow truncates 5432.5; we refuse it */
+		return fail(err, errlen, "the connection's \"port\" is not an integer");
+	*port = (long)d;
+	return 0;
 }
 
 static int json_extra(const cJSON *obj, struct conn *c, char *err, size_t errlen)
@@ -554,7 +560,8 @@ const char *conn_extra_get(const struct conn *c, const char *key, char *scratch,
 	if (cJSON_IsBool(v))
 		return cJSON_IsTrue(v) ? "true" : "false";
 	if (cJSON_IsNumber(v)) {
-		if (v->valuedouble == (double)(long long)v->valuedouble)
+		double d = v->valuedouble;
+		if (d > -1e18 && d < 1e18 && d == (double)(long long)d)
 			snprintf(scratch, scratchlen, "%lld", (long long)v->valuedouble);
 		else
 			snprintf(scratch, scratchlen, "%.17g", v->valuedouble);

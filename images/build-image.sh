@@ -8,6 +8,9 @@ shift 5
 here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$ctx" && mkdir -p "$ctx/krb5/cache"
+# The ticket volume: setgid 65532 so a sharer running as the host uid (TINYRUN_HOST_UID) can
+# publish there and every consumer in group 65532 can read.
+chmod 2770 "$ctx/krb5/cache"
 cp -a "$here/rootfs" "$ctx/rootfs"
 mkdir -p "$ctx/rootfs/tmp" "$ctx/rootfs/etc/ssl/certs"
 chmod 1777 "$ctx/rootfs/tmp"

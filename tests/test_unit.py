@@ -28,7 +28,14 @@ ENV = {
 
 def _list_cases(binary: Path) -> list[str]:
     try:
-        out = subprocess.run([binary, "--list"], capture_output=True, text=True, timeout=30, env=ENV)
+        out = subprocess.run(
+            [binary, "--list"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=ENV,
+        )
     except OSError:
         return []
     return out.stdout.split() if out.returncode == 0 else []
@@ -44,15 +51,23 @@ def _params() -> list:
                 # Not built (or cannot list): one test that fails and says how to build it.
                 params.append(pytest.param(build, name, None, id=f"{build}/{name}"))
             for case in cases:
-                params.append(pytest.param(build, name, case, id=f"{build}/{name}::{case}"))
+                params.append(
+                    pytest.param(build, name, case, id=f"{build}/{name}::{case}")
+                )
     return params
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _run(build: str, name: str) -> tuple[dict[str, str], str]:
     """Run one binary; return each case's status and the whole output."""
     proc = subprocess.run(
-        [TEST_DIR / build / name], capture_output=True, text=True, errors="replace", timeout=600, env=ENV
+        [TEST_DIR / build / name],
+        check=False,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=600,
+        env=ENV,
     )
     output = proc.stdout + proc.stderr
     status: dict[str, str] = {}
@@ -81,9 +96,15 @@ def _case_output(output: str, case: str) -> str:
 def test_c_unit(build: str, name: str, case: str | None) -> None:
     binary = TEST_DIR / build / name
     if case is None:
-        pytest.fail(f"{binary} is missing or cannot list its cases: run `make unit-tests`", pytrace=False)
+        pytest.fail(
+            f"{binary} is missing or cannot list its cases: run `make unit-tests`",
+            pytrace=False,
+        )
     status, output = _run(build, name)
     result = status.get(case)
     if result != "PASS":
         why = "did not report a result" if result is None else "failed"
-        pytest.fail(f"{build}/{name} case {case} {why}:\n{_case_output(output, case)}", pytrace=False)
+        pytest.fail(
+            f"{build}/{name} case {case} {why}:\n{_case_output(output, case)}",
+            pytrace=False,
+        )

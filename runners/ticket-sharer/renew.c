@@ -92,11 +92,12 @@ static int refresh(struct renew *r)
 	if (why)
 		return login(r, why);
 	int rc = krb_renew(MEM_CCACHE, err, sizeof err);
-	if (rc == TR_EXIT_OK && (rc = load(r)) == TR_EXIT_OK) {
+	if (rc == TR_EXIT_OK && load(r) == TR_EXIT_OK) {
 		r->renewals++;
 		return publish(r, "renewed");
 	}
-	log_warn("renew_failed", "%s; getting a new ticket from the keytab", err);
+	if (rc != TR_EXIT_OK)
+		log_warn("renew_failed", "%s; getting a new ticket from the keytab", err);
 	return login(r, "renewal failed");
 }
 

@@ -15,8 +15,8 @@
 
 #define TS_DEFAULT_TARGET "/krb5/cache/krb5cc"
 #define TS_DEFAULT_SOURCE "/krb5/host"
-#define TS_CONFIG_KEY     "tinyrun_source" /* cache config entry naming where a published ticket came from */
-#define TS_MAX_CACHE      (1024 * 1024)    /* a bigger file is not a ticket cache */
+#define TS_CONFIG_KEY     "tinyrun_source"  /* cache config entry naming where a published ticket came from */
+#define TS_MAX_CACHE      ((size_t)1 << 20) /* a bigger file is not a ticket cache */
 
 /* Settings of share and renew (flags or TINYRUN_* env), see main.c for the manual. */
 struct ts_opts {

@@ -55,9 +55,8 @@ int source_parse(const char *spec, struct source *s, char *err, size_t errlen)
 			return unshareable_error(spec, unshareable[i].what, err, errlen);
 	const char *colon = strchr(spec, ':'), *slash = strchr(spec, '/');
 	s->kind = SRC_FILE;
-	if (strncmp(spec, "FILE:", 5) == 0) {
-		spec += 5;
-	} else if (strncmp(spec, "DIR::", 5) == 0) { /* one cache of a collection */
+	if (strncmp(spec, "FILE:", 5) == 0 ||
+	    strncmp(spec, "DIR::", 5) == 0) { /* DIR::x is one cache of a collection */
 		spec += 5;
 	} else if (strncmp(spec, "DIR:", 4) == 0) {
 		spec += 4;

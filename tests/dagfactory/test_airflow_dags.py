@@ -262,3 +262,28 @@ def test_no_literal_connection_in_yaml_reaches_airflow(tmp_path: Path, fake_lock
     bag = dagbag(kit / "dags")
     assert "leak" not in bag.dag_ids
     assert "literal password in a connection URI" in bag.import_errors[str(path)]
+
+
+def test_cli_render_both_executors(tmp_path: Path, fake_lock: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    kit = make_datakit(tmp_path, fake_lock, name="Render Kit")
+    pipelines = str(kit / "pipelines")
+    run = [sys.executable, "-m", "tinyrun_dagfactory", "render", pipelines, "--lock", str(fake_lock)]
+    docker = subprocess.run([*run, "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert docker.returncode == 0, docker.stderr
+    tasks = json.loads(docker.stdout)["render_kit_orders_daily"]["tasks"]
+    load = tasks["load_orders"]
+    assert load["operator"] == "TinyrunDockerOperator"
+    assert load["arguments"]["command"][-1] == "/sql/example/load_orders.sql"
+    assert load["arguments"]["tinyrun_connections"] == ["warehouse"]
+    assert load["arguments"]["retry_delay"] == "60s"
+    kube = subprocess.run([*run, "--executor", "kubernetes"], capture_output=True, text=True, timeout=120)
+    assert kube.returncode == 0, kube.stderr
+    import yaml
+
+    pods = yaml.safe_load(kube.stdout)["render_kit_orders_daily"]["pods"]
+    assert set(pods) == {"preflight", "create_tables", "load_orders", "publish.daily_total", "publish.report"}
+    assert pods["preflight"]["spec"]["containers"][0]["args"] == ["check", "--conn", "warehouse"]

@@ -172,8 +172,11 @@ def test_example_pipeline_runs_in_docker(
     for task_id, r in result.items():
         for secret in _secrets(pg):
             assert secret not in json.dumps(r["rendered"]), task_id
+    logs = output.out + output.err
+    assert logs.count("Starting docker container") == len(tasks)
+    assert logs.count('"runner":"postgres-runner"') >= 2 * len(tasks), "the containers' output was not captured"
     for secret in _secrets(pg):
-        assert secret not in output.out + output.err
+        assert secret not in logs
 
 
 def test_contract_failure_skip_and_no_retry(e2e_kit: dict[str, Any], pg: Any, pg_db: str) -> None:

@@ -39,8 +39,10 @@ def test_table_from_a_lock_pins_tag_and_id(tmp_path: Path) -> None:
     write_lock(tmp_path / "b" / "images.lock.json")
     first = _make(tmp_path, tmp_path / "b")
     assert "written" in first.stdout
+    mtime = (tmp_path / "table.json").stat().st_mtime_ns
     again = _make(tmp_path, tmp_path / "b")
-    assert "unchanged" in again.stdout
+    assert again.stdout == ""  # unchanged: not rewritten, nothing said
+    assert (tmp_path / "table.json").stat().st_mtime_ns == mtime
     ref = load_table(tmp_path / "table.json").for_runner("postgres")
     assert (ref.image, ref.tag, ref.id) == ("tinyrun/postgres-runner:0.1.0", "0.1.0", FAKE_ID)
     with pytest.raises(ImageTableError, match=r"'dbt-runner' is not in .* \(built: postgres-runner\)"):

@@ -42,7 +42,7 @@ static void check_plain(const char *text)
 static void check_vars(const char *text)
 {
 	static const char *const items[] = { "v=it's", "b=back\\slash", "i=we\"ird", "n=1; SELECT 2", "x=:x",
-		                             "e=", "q='$$'" };
+		                             "e=",     "q='$$'" };
 	struct strlist vars = { 0 };
 	for (size_t i = 0; i < sizeof items / sizeof *items; i++)
 		strlist_push(&vars, items[i]);

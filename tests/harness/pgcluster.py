@@ -211,11 +211,18 @@ class PgCluster:
         conn.autocommit = True
         return conn
 
-    def sql(self, query: Any, dbname: str = "tinyrun", params: Any = None) -> list[tuple]:
-        """Run QUERY as the superuser and return its rows (empty for statements without)."""
+    def sql(
+        self, query: Any, dbname: str = "tinyrun", params: Any = None, role: str | None = None
+    ) -> list[tuple]:
+        """Run QUERY as the superuser (or, with ROLE, as that role via SET ROLE, so the objects
+        it creates belong to ROLE) and return its rows (empty for statements without)."""
+        from psycopg2 import sql as q
+
         conn = self.connect(dbname)
         try:
             with conn.cursor() as cur:
+                if role:
+                    cur.execute(q.SQL("SET ROLE {}").format(q.Identifier(role)))
                 cur.execute(query, params)
                 return cur.fetchall() if cur.description is not None else []
         finally:

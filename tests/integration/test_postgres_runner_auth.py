@@ -190,6 +190,14 @@ def test_connection_refused_exit_75(postgres_runner: Runner, pg: PgCluster) -> N
     assert_fails(result, 75)
 
 
+def test_server_not_running_on_unix_socket_exit_75(
+    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
+) -> None:
+    env = pg.conn_env(host=str(tmp_path))  # a socket folder with no server in it
+    result = postgres_runner(["check", "--conn", "pg", "--retries", "0"], env=env, timeout=60)
+    assert_fails(result, 75)
+
+
 def test_connect_timeout_exit_75(postgres_runner: Runner, pg: PgCluster) -> None:
     silent = SilentListener()
     try:

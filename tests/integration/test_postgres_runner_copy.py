@@ -27,9 +27,9 @@ FILL = (
 
 
 def prepare(pg: PgCluster, db: str) -> None:
-    pg.sql(f"CREATE TABLE src ({COLUMNS})", dbname=db)
-    pg.sql(f"CREATE TABLE dst ({COLUMNS})", dbname=db)
-    pg.sql(FILL, dbname=db)
+    pg.sql(f"CREATE TABLE src ({COLUMNS})", dbname=db, role="tinyrun")
+    pg.sql(f"CREATE TABLE dst ({COLUMNS})", dbname=db, role="tinyrun")
+    pg.sql(FILL, dbname=db, role="tinyrun")
 
 
 def assert_same(pg: PgCluster, db: str) -> None:

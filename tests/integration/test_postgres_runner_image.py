@@ -149,7 +149,7 @@ def test_xcom_return_json(
 def test_copy_in_from_stdin_and_out_to_stdout(
     docker_run: Docker, postgres_runner_image: str, pg: PgCluster, pg_db: str
 ) -> None:
-    pg.sql("CREATE TABLE t (id int, name text)", dbname=pg_db)
+    pg.sql("CREATE TABLE t (id int, name text)", dbname=pg_db, role="tinyrun")
     env = pg.conn_env(dbname=pg_db)
     data = "".join(f"{i},name {i}\n" for i in range(1, 1001)).encode()
     result = docker_run(

@@ -75,7 +75,7 @@ def test_json_connection_and_conn_file(
 def test_failing_script_leaves_no_partial_data(
     postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
 ) -> None:
-    pg.sql("CREATE TABLE target (id int PRIMARY KEY)", dbname=pg_db)
+    pg.sql("CREATE TABLE target (id int PRIMARY KEY)", dbname=pg_db, role="tinyrun")
     script = tmp_path / "fails.sql"
     script.write_text(
         "CREATE TABLE created_here (x int);\n"
@@ -88,12 +88,16 @@ def test_failing_script_leaves_no_partial_data(
     assert_fails(result, 1)
     assert count(pg, pg_db, "target") == 0
     assert not table_exists(pg, pg_db, "created_here")
+    # Control: without the failing statement the same script loads everything.
+    script.write_text(script.read_text().replace("INSERT INTO target VALUES (1);", ""))
+    assert_ok(postgres_runner(["run", "--conn", "pg", str(script)], env=pg.conn_env(dbname=pg_db)))
+    assert count(pg, pg_db, "target") == 101
 
 
 def test_failure_in_second_file_rolls_back_the_first(
     postgres_runner: Runner, pg: PgCluster, pg_db: str, tmp_path: Path
 ) -> None:
-    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db, role="tinyrun")
     first, second = tmp_path / "1.sql", tmp_path / "2.sql"
     first.write_text("INSERT INTO t VALUES (1);\n")
     second.write_text("INSERT INTO t VALUES (2);\nSELECT 1/0;\n")
@@ -111,7 +115,7 @@ def test_failure_in_second_file_rolls_back_the_first(
 
 
 def test_no_transaction(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
-    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db, role="tinyrun")
     sql = "CREATE INDEX CONCURRENTLY t_x ON t (x); VACUUM t"
     result = postgres_runner(
         ["run", "--conn", "pg", "--no-transaction", "-c", sql], env=pg.conn_env(dbname=pg_db)
@@ -132,7 +136,7 @@ def test_no_transaction(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> N
 def test_concurrent_index_fails_inside_the_default_transaction(
     postgres_runner: Runner, pg: PgCluster, pg_db: str
 ) -> None:
-    pg.sql("CREATE TABLE t (x int)", dbname=pg_db)
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db, role="tinyrun")
     result = postgres_runner(
         ["run", "--conn", "pg", "-c", "CREATE INDEX CONCURRENTLY i ON t (x)"],
         env=pg.conn_env(dbname=pg_db),
@@ -283,7 +287,7 @@ def test_statement_timeout(
 
 
 def test_lock_timeout(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> None:
-    pg.sql("CREATE TABLE locked (x int)", dbname=pg_db)
+    pg.sql("CREATE TABLE locked (x int)", dbname=pg_db, role="tinyrun")
     holder = pg.connect(pg_db)
     try:
         holder.autocommit = False
@@ -309,6 +313,13 @@ def test_lock_timeout(postgres_runner: Runner, pg: PgCluster, pg_db: str) -> Non
     assert_fails(result, result.exit_code)
     assert result.duration < 10, result
     assert count(pg, pg_db, "locked") == 0
+    # Control: once the lock is gone the same statement succeeds.
+    result = postgres_runner(
+        ["run", "--conn", "pg", "--lock-timeout", "500ms", "-c", "INSERT INTO locked VALUES (1)"],
+        env=pg.conn_env(dbname=pg_db),
+    )
+    assert_ok(result)
+    assert count(pg, pg_db, "locked") == 1
 
 
 def test_application_name_from_run_identity(pg: PgCluster, bin_dir: Path) -> None:

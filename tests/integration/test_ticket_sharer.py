@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +24,7 @@ from harness.process import Process
 from harness.result import RunResult
 
 sys.path.insert(0, str(Path(__file__).parent))
-import ticket_sharer_ccache as ccache  # noqa: E402
+import ticket_sharer_ccache as ccache
 
 RUNNER = "ticket-sharer"
 PASSWORD = "sharer-Secret-1"
@@ -47,7 +47,9 @@ class Realm:
 
 @pytest.fixture(scope="module")
 def realm(kdc: Kdc) -> Realm:
-    return Realm(kdc, kdc.add_principal("sharer-user", PASSWORD), kdc.add_principal("sharer-other", PASSWORD))
+    return Realm(
+        kdc, kdc.add_principal("sharer-user", PASSWORD), kdc.add_principal("sharer-other", PASSWORD)
+    )
 
 
 @pytest.fixture
@@ -106,12 +108,28 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
 # -- share: sources ---------------------------------------------------------------------------
 
 
-def test_share_file_source_mode_group_status_check(sharer: Run, realm: Realm, dirs: tuple[Path, Path]) -> None:
+def test_share_file_source_mode_group_status_check(
+    sharer: Run, realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     cache = realm.kinit(src / "krb5cc")
     target = dst / "krb5cc"
-    res = assert_ok(sharer(["share", "--source", f"FILE:{cache}", "--target", str(target), "--once",
-                            "--group", "65532", "--mode", "0640"]))
+    res = assert_ok(
+        sharer(
+            [
+                "share",
+                "--source",
+                f"FILE:{cache}",
+                "--target",
+                str(target),
+                "--once",
+                "--group",
+                "65532",
+                "--mode",
+                "0640",
+            ]
+        )
+    )
     assert res["principal"] == realm.user and res["published"] == 1, res
     st = target.stat()
     assert oct(st.st_mode & 0o7777) == "0o640" and st.st_gid == 65532, st
@@ -131,8 +149,9 @@ def test_share_file_source_mode_group_status_check(sharer: Run, realm: Realm, di
     assert_fails(sharer(["check", "--target", str(target), "--principal", realm.other]), 3)
 
 
-def test_share_dir_collection_follows_primary(start: Callable[..., Process], realm: Realm,
-                                             dirs: tuple[Path, Path]) -> None:
+def test_share_dir_collection_follows_primary(
+    start: Callable[..., Process], realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     realm.kinit(src / "tktA", realm.user)
     realm.kinit(src / "tktB", realm.other)
@@ -148,8 +167,9 @@ def test_share_dir_collection_follows_primary(start: Callable[..., Process], rea
     assert len(events(result, "published")) == 2, result
 
 
-def test_share_folder_picks_newest_valid(sharer: Run, realm: Realm, dirs: tuple[Path, Path],
-                                         session_tmp: Path) -> None:
+def test_share_folder_picks_newest_valid(
+    sharer: Run, realm: Realm, dirs: tuple[Path, Path], session_tmp: Path
+) -> None:
     src, dst = dirs
     realm.kinit(src / "older", realm.other)
     time.sleep(1.1)  # ticket times have one-second resolution
@@ -159,10 +179,24 @@ def test_share_folder_picks_newest_valid(sharer: Run, realm: Realm, dirs: tuple[
     (src / "garbage").write_bytes(os.urandom(300))
     (src / "empty").write_bytes(b"")
     time.sleep(2.5)
-    res = assert_ok(sharer(["share", "--source", str(src), "--target", str(dst / "krb5cc"), "--once"]))
+    res = assert_ok(
+        sharer(["share", "--source", str(src), "--target", str(dst / "krb5cc"), "--once"])
+    )
     assert res["principal"] == realm.user, res
-    assert_ok(sharer(["share", "--source", str(src), "--target", str(dst / "other"), "--once",
-                      "--principal", realm.other]))
+    assert_ok(
+        sharer(
+            [
+                "share",
+                "--source",
+                str(src),
+                "--target",
+                str(dst / "other"),
+                "--once",
+                "--principal",
+                realm.other,
+            ]
+        )
+    )
     assert principal_of(dst / "other") == realm.other
 
 
@@ -175,7 +209,10 @@ BAD_SOURCES: dict[str, Callable[[Realm, Path], None]] = {
     "expired": lambda r, p: (r.kinit(p, lifetime="2s"), time.sleep(2.5)),
     "garbage": lambda r, p: p.write_bytes(os.urandom(700)),
     "truncated": lambda r, p: (r.kinit(p), _truncate(p)),
-    "truncated_between_entries": lambda r, p: (r.kinit(p), p.write_bytes(p.read_bytes() + b"\x00\x00\x00\x01")),
+    "truncated_between_entries": lambda r, p: (
+        r.kinit(p),
+        p.write_bytes(p.read_bytes() + b"\x00\x00\x00\x01"),
+    ),
     "empty": lambda r, p: p.write_bytes(b""),
     "wrong_principal": lambda r, p: r.kinit(p, r.other),
     "missing": lambda r, p: None,
@@ -183,8 +220,9 @@ BAD_SOURCES: dict[str, Callable[[Realm, Path], None]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_SOURCES))
-def test_bad_source_never_replaces_good_ticket(kind: str, sharer: Run, realm: Realm,
-                                               dirs: tuple[Path, Path]) -> None:
+def test_bad_source_never_replaces_good_ticket(
+    kind: str, sharer: Run, realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     target = dst / "krb5cc"
     good = realm.kinit(src / "good")
@@ -204,8 +242,18 @@ def test_bad_source_never_replaces_good_ticket(kind: str, sharer: Run, realm: Re
 
 def test_no_ticket_says_what_to_run(sharer: Run, dirs: tuple[Path, Path]) -> None:
     src, dst = dirs
-    result = sharer(["share", "--source", str(src), "--target", str(dst / "krb5cc"), "--once",
-                     "--host-path", "/home/dev/.tinyrun/krb5"])
+    result = sharer(
+        [
+            "share",
+            "--source",
+            str(src),
+            "--target",
+            str(dst / "krb5cc"),
+            "--once",
+            "--host-path",
+            "/home/dev/.tinyrun/krb5",
+        ]
+    )
     assert_fails(result, 3)
     assert "kinit -c FILE:/home/dev/.tinyrun/krb5/krb5cc" in result.errors[0]["msg"], result
     assert not (dst / "krb5cc").exists()
@@ -216,7 +264,9 @@ def test_no_ticket_says_what_to_run(sharer: Run, dirs: tuple[Path, Path]) -> Non
 @pytest.mark.parametrize("spec", ["KCM:", "KEYRING:persistent:1000", "MEMORY:x"])
 def test_unshareable_cache_types(spec: str, sharer: Run, dirs: tuple[Path, Path]) -> None:
     res = assert_fails(sharer(["share", "--source", spec, "--target", str(dirs[1] / "krb5cc")]), 2)
-    assert "kinit -c FILE:" in res["error"] and "cannot be read from a container" in res["error"], res
+    assert (
+        "kinit -c FILE:" in res["error"] and "cannot be read from a container" in res["error"]
+    ), res
 
 
 def test_env_fallback_and_usage_errors(sharer: Run, realm: Realm, dirs: tuple[Path, Path]) -> None:
@@ -231,9 +281,25 @@ def test_env_fallback_and_usage_errors(sharer: Run, realm: Realm, dirs: tuple[Pa
 
 def test_help_is_the_manual(sharer: Run) -> None:
     for args, words in (
-        (["--help"], ["share", "renew", "check", "status", "platform_kerberos_cache", "Exit codes"]),
-        (["share", "--help"], ["--source", "--interval", "--warn-before", "--principal", "--group",
-                               "--mode", "TINYRUN_SOURCE", "KCM", "inotify", "atomic"]),
+        (
+            ["--help"],
+            ["share", "renew", "check", "status", "platform_kerberos_cache", "Exit codes"],
+        ),
+        (
+            ["share", "--help"],
+            [
+                "--source",
+                "--interval",
+                "--warn-before",
+                "--principal",
+                "--group",
+                "--mode",
+                "TINYRUN_SOURCE",
+                "KCM",
+                "inotify",
+                "atomic",
+            ],
+        ),
         (["renew", "--help"], ["--keytab", "--renew-at", "--once", "--destroy-on-exit", "_HOST"]),
         (["check", "--help"], ["--min-left", "healthcheck"]),
         (["status", "--help"], ["principal", "renew_until", "source"]),
@@ -247,13 +313,25 @@ def test_help_is_the_manual(sharer: Run) -> None:
 # -- share: following the source --------------------------------------------------------------
 
 
-def test_follows_changes_and_keeps_last_good_when_source_goes(start: Callable[..., Process], realm: Realm,
-                                                              dirs: tuple[Path, Path]) -> None:
+def test_follows_changes_and_keeps_last_good_when_source_goes(
+    start: Callable[..., Process], realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     target = dst / "krb5cc"
     realm.kinit(src / "krb5cc", realm.user)
-    proc = start(["share", "--source", str(src / "krb5cc"), "--target", str(target), "--interval", "1h",
-                  "--warn-before", "2h"])
+    proc = start(
+        [
+            "share",
+            "--source",
+            str(src / "krb5cc"),
+            "--target",
+            str(target),
+            "--interval",
+            "1h",
+            "--warn-before",
+            "2h",
+        ]
+    )
     wait_until(target.exists, timeout=10)
     first = digest(target)
     # a new kinit (written in place, in several steps) is published at once
@@ -270,13 +348,16 @@ def test_follows_changes_and_keeps_last_good_when_source_goes(start: Callable[..
     result = stop(proc)
     kept = events(result, "kept")
     assert kept and all(e["level"] == "warn" for e in kept), result
-    assert any("does not exist" in e["msg"] and "keeping the last good ticket" in e["msg"] for e in kept), result
+    assert any(
+        "does not exist" in e["msg"] and "keeping the last good ticket" in e["msg"] for e in kept
+    ), result
     assert events(result, "expiring"), result  # less than --warn-before is left
     assert result.result and result.result["published"] == 2, result
 
 
-def test_restart_adopts_published_ticket_and_expiry_is_reported(start: Callable[..., Process], realm: Realm,
-                                                                sharer: Run, dirs: tuple[Path, Path]) -> None:
+def test_restart_adopts_published_ticket_and_expiry_is_reported(
+    start: Callable[..., Process], realm: Realm, sharer: Run, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     target = dst / "krb5cc"
     realm.kinit(src / "krb5cc", lifetime="4s")
@@ -301,23 +382,42 @@ def test_sigterm_is_prompt(start: Callable[..., Process], dirs: tuple[Path, Path
     assert result.result and result.result["status"] == "success", result
 
 
-def test_tight_loop_reader_never_sees_a_partial_cache(start: Callable[..., Process], realm: Realm,
-                                                      dirs: tuple[Path, Path], tmp_path: Path) -> None:
+def test_tight_loop_reader_never_sees_a_partial_cache(
+    start: Callable[..., Process], realm: Realm, dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
     """The sharer republishes thousands of times while a reader opens and parses the target in
     a tight loop (strict parser and libkrb5): every read must be one complete, valid cache."""
     src, dst = dirs
     target = dst / "krb5cc"
     staging = tmp_path / "staging"
     staging.mkdir()
-    caches = [realm.kinit(staging / "a", realm.user).read_bytes(),
-              realm.kinit(staging / "b", realm.other).read_bytes()]
+    caches = [
+        realm.kinit(staging / "a", realm.user).read_bytes(),
+        realm.kinit(staging / "b", realm.other).read_bytes(),
+    ]
     (src / "krb5cc").write_bytes(caches[0])
-    proc = start(["--log-level", "warn", "share", "--source", str(src / "krb5cc"), "--target", str(target),
-                  "--settle", "0", "--interval", "1h"])
+    proc = start(
+        [
+            "--log-level",
+            "warn",
+            "share",
+            "--source",
+            str(src / "krb5cc"),
+            "--target",
+            str(target),
+            "--settle",
+            "0",
+            "--interval",
+            "1h",
+        ]
+    )
     wait_until(target.exists, timeout=10)
     stop_file = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, ccache.__file__, str(target), str(stop_file)],
-                              stdout=subprocess.PIPE, env={**os.environ, **realm.env()})
+    reader = subprocess.Popen(
+        [sys.executable, ccache.__file__, str(target), str(stop_file)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, **realm.env()},
+    )
     publishes, deadline = 0, time.monotonic() + 90
     wanted = int(os.environ.get("TINYRUN_SHARER_REPUBLISH", "3000"))
     try:
@@ -326,15 +426,17 @@ def test_tight_loop_reader_never_sees_a_partial_cache(start: Callable[..., Proce
             tmp = src / ".krb5cc.new"
             tmp.write_bytes(caches[(publishes + 1) % 2])
             tmp.rename(src / "krb5cc")
-            wait_until(lambda: target.stat().st_ino != ino, timeout=5, interval=0.0005)
+            wait_until(lambda ino=ino: target.stat().st_ino != ino, timeout=5, interval=0.0005)
             publishes += 1
     finally:
         stop_file.touch()
         out, _ = reader.communicate(timeout=30)
     result = stop(proc)
     report = json.loads(out)
-    print(f"\ntight-loop reader: {report['reads']} reads, {report['bad_count']} bad, "
-          f"{publishes} republishes in {report['seconds']:.1f}s")
+    print(
+        f"\ntight-loop reader: {report['reads']} reads, {report['bad_count']} bad, "
+        f"{publishes} republishes in {report['seconds']:.1f}s"
+    )
     assert publishes >= wanted, f"only {publishes} republishes"
     assert report["bad_count"] == 0 and report["missing"] == 0, report
     assert report["reads"] >= publishes, report
@@ -363,15 +465,33 @@ def service(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pa
     return principal, kdc.keytab(principal, folder / "svc.keytab")
 
 
-def test_renew_cycles_and_reinit_at_renew_until(start: Callable[..., Process], sharer: Run,
-                                                service: tuple[str, Path], dirs: tuple[Path, Path]) -> None:
+def test_renew_cycles_and_reinit_at_renew_until(
+    start: Callable[..., Process], sharer: Run, service: tuple[str, Path], dirs: tuple[Path, Path]
+) -> None:
     principal, keytab = service
     target = dirs[1] / "krb5cc"
     # 20s tickets renewable for 50s, renewed at 50%: renewals at ~10s, 20s, 30s (the last reaches
     # renew-until at 50s), then a new login from the keytab at ~40s.
-    proc = start(["renew", "--keytab", str(keytab), "--principal", "svc-sharer/_HOST@" + principal.split("@")[1],
-                  "--lifetime", "20s", "--renew-lifetime", "50s", "--renew-at", "50%", "--destroy-on-exit",
-                  "--group", "65532", "--target", str(target)])
+    proc = start(
+        [
+            "renew",
+            "--keytab",
+            str(keytab),
+            "--principal",
+            "svc-sharer/_HOST@" + principal.split("@")[1],
+            "--lifetime",
+            "20s",
+            "--renew-lifetime",
+            "50s",
+            "--renew-at",
+            "50%",
+            "--destroy-on-exit",
+            "--group",
+            "65532",
+            "--target",
+            str(target),
+        ]
+    )
     wait_until(target.exists, timeout=10)
     first = ccache.parse(target.read_bytes()).tgt()
     assert first is not None and first.renew_till > first.endtime
@@ -389,10 +509,14 @@ def test_renew_cycles_and_reinit_at_renew_until(start: Callable[..., Process], s
     assert len(events(result, "renewed")) >= 3, result
     assert any("renew-until is reached" in e["msg"] for e in events(result, "login")), result
     assert len(seen_ends) >= 4, seen_ends
-    print(f"\nrenew: {res.get('renewals')} renewals, {res.get('logins')} logins, {checks} checks ok")
+    print(
+        f"\nrenew: {res.get('renewals')} renewals, {res.get('logins')} logins, {checks} checks ok"
+    )
 
 
-def test_renew_default_principal_and_once(sharer: Run, service: tuple[str, Path], dirs: tuple[Path, Path]) -> None:
+def test_renew_default_principal_and_once(
+    sharer: Run, service: tuple[str, Path], dirs: tuple[Path, Path]
+) -> None:
     principal, keytab = service
     target = dirs[1] / "krb5cc"
     # the keytab's first principal is the default
@@ -403,32 +527,57 @@ def test_renew_default_principal_and_once(sharer: Run, service: tuple[str, Path]
     assert target.exists(), "--once leaves the ticket for the main container"
 
 
-def test_renew_wrong_key_exit_3(sharer: Run, kdc: Kdc, tmp_path: Path, dirs: tuple[Path, Path]) -> None:
+def test_renew_wrong_key_exit_3(
+    sharer: Run, kdc: Kdc, tmp_path: Path, dirs: tuple[Path, Path]
+) -> None:
     principal = kdc.add_principal("svc-stale")
     keytab = kdc.keytab(principal, tmp_path / "stale.keytab")
     kdc.kadmin(f"cpw -randkey {principal}")  # the keytab now holds old keys
-    result = sharer(["renew", "--keytab", str(keytab), "--principal", principal,
-                     "--target", str(dirs[1] / "krb5cc")])
+    result = sharer(
+        [
+            "renew",
+            "--keytab",
+            str(keytab),
+            "--principal",
+            principal,
+            "--target",
+            str(dirs[1] / "krb5cc"),
+        ]
+    )
     res = assert_fails(result, 3)
     assert principal in res["error"] and str(keytab) in res["error"], res
     assert not (dirs[1] / "krb5cc").exists()
 
 
-def test_renew_unreachable_kdc_once_exit_75(sharer: Run, service: tuple[str, Path], tmp_path: Path,
-                                            dirs: tuple[Path, Path], realm: Realm) -> None:
-    principal, keytab = service
+def test_renew_unreachable_kdc_once_exit_75(
+    sharer: Run, service: tuple[str, Path], tmp_path: Path, dirs: tuple[Path, Path], realm: Realm
+) -> None:
+    _principal, keytab = service
     conf = tmp_path / "krb5.conf"
     text = realm.kdc.krb5_conf.read_text().replace(f"127.0.0.1:{realm.kdc.port}", "127.0.0.1:9")
     conf.write_text(text)
-    result = sharer(["renew", "--keytab", str(keytab), "--once", "--target", str(dirs[1] / "krb5cc")],
-                    env={"KRB5_CONFIG": str(conf)}, timeout=60)
+    result = sharer(
+        ["renew", "--keytab", str(keytab), "--once", "--target", str(dirs[1] / "krb5cc")],
+        env={"KRB5_CONFIG": str(conf)},
+        timeout=60,
+    )
     assert_fails(result, 75)
 
 
-def test_share_copy_leaves_no_temporary_files_on_unwritable_target(sharer: Run, realm: Realm,
-                                                                   dirs: tuple[Path, Path]) -> None:
+def test_share_copy_leaves_no_temporary_files_on_unwritable_target(
+    sharer: Run, realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     realm.kinit(src / "krb5cc")
-    result = sharer(["share", "--source", str(src), "--target", str(dst / "missing-folder" / "krb5cc"), "--once"])
+    result = sharer(
+        [
+            "share",
+            "--source",
+            str(src),
+            "--target",
+            str(dst / "missing-folder" / "krb5cc"),
+            "--once",
+        ]
+    )
     res = assert_fails(result, 1)
     assert "writable" in res["error"], res

@@ -177,10 +177,18 @@ def _reader_main(target: str, stop_file: str) -> None:
                 raise CacheError("libkrb5 read no entry")
         except CacheError as exc:
             bad.append({"read": reads, "size": len(data), "error": str(exc)})
-    print(json.dumps({
-        "reads": reads, "bad": bad[:20], "bad_count": len(bad), "missing": missing,
-        "principals": sorted(principals), "seconds": time.monotonic() - started,
-    }))
+    print(
+        json.dumps(
+            {
+                "reads": reads,
+                "bad": bad[:20],
+                "bad_count": len(bad),
+                "missing": missing,
+                "principals": sorted(principals),
+                "seconds": time.monotonic() - started,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

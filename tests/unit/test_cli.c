@@ -143,15 +143,23 @@ static void missing_value_is_usage_error(void)
 static void bad_values_are_usage_errors(void)
 {
 	static const char *const bad[][2] = {
-		{ "--retries", "3x" },      { "--retries", "" },      { "--retries", "99999999999999999999" },
-		{ "-t", "5 s" },            { "-t", "-5s" },          { "-t", "5d" },
-		{ "-t", "ms" },             { "--verbose=maybe", NULL }, { "--no-transaction=", NULL },
-		{ "-t", "9223372036854775h" }, { "-t", "222222322222222222" },
+		{ "--retries", "3x" },
+		{ "--retries", "" },
+		{ "--retries", "99999999999999999999" },
+		{ "-t", "5 s" },
+		{ "-t", "-5s" },
+		{ "-t", "5d" },
+		{ "-t", "ms" },
+		{ "--verbose=maybe", NULL },
+		{ "--no-transaction=", NULL },
+		{ "-t", "9223372036854775h" },
+		{ "-t", "222222322222222222" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct strlist rest = { 0 };
 		char *log;
-		int rc = bad[i][1] ? parse(&rest, &log, ARGS(bad[i][0], bad[i][1])) : parse(&rest, &log, ARGS(bad[i][0]));
+		int rc = bad[i][1] ? parse(&rest, &log, ARGS(bad[i][0], bad[i][1]))
+		                   : parse(&rest, &log, ARGS(bad[i][0]));
 		if (rc != TR_EXIT_USAGE)
 			tt_report(__FILE__, __LINE__, "%s %s: rc %d", bad[i][0], bad[i][1] ? bad[i][1] : "", rc);
 		CHECK_CONTAINS(log, "invalid value");
@@ -165,8 +173,8 @@ static void durations(void)
 		const char *text;
 		long ms;
 	} cases[] = {
-		{ "500ms", 500 }, { "30s", 30000 }, { "30", 30000 }, { "5m", 300000 }, { "1h", 3600000 }, { "0", 0 },
-		{ "0ms", 0 },
+		{ "500ms", 500 },  { "30s", 30000 }, { "30", 30000 }, { "5m", 300000 },
+		{ "1h", 3600000 }, { "0", 0 },       { "0ms", 0 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct strlist rest = { 0 };
@@ -228,8 +236,7 @@ static void flags_win_over_env(void)
 	setenv("TINYRUN_SET", "env=1", 1);
 	setenv("TINYRUN_VERBOSE", "true", 1);
 	struct strlist rest = { 0 };
-	CHECK_INT(parse(&rest, NULL, ARGS("--conn", "from-flag", "--retries=1", "-v", "flag=1", "--verbose=false")),
-	          0);
+	CHECK_INT(parse(&rest, NULL, ARGS("--conn", "from-flag", "--retries=1", "-v", "flag=1", "--verbose=false")), 0);
 	CHECK_STR(flag_conn, "from-flag");
 	CHECK_INT(flag_retries, 1);
 	CHECK(!flag_verbose);

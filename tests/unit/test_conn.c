@@ -104,9 +104,10 @@ static void uri_password_with_at_and_colon(void)
 
 static void uri_extra_json(void)
 {
-	CHECK_INT(parse("my-conn-type://@:1234?__extra__=%7B%22my_val%22%3A+%5B%22list%22%2C+%22of%22%2C+%22values%22%5D"
-	                "%2C+%22extra%22%3A+%7B%22nested%22%3A+%7B%22json%22%3A+%22val%22%7D%7D%7D"),
-	          0);
+	CHECK_INT(
+	        parse("my-conn-type://@:1234?__extra__=%7B%22my_val%22%3A+%5B%22list%22%2C+%22of%22%2C+%22values%22%5D"
+	              "%2C+%22extra%22%3A+%7B%22nested%22%3A+%7B%22json%22%3A+%22val%22%7D%7D%7D"),
+	        0);
 	CHECK_CONN("my_conn_type", "", "", NULL, "", 1234);
 	cJSON *list = cJSON_GetObjectItemCaseSensitive(c.extra, "my_val");
 	CHECK(cJSON_IsArray(list) && cJSON_GetArraySize(list) == 3);
@@ -236,8 +237,8 @@ static void uri_host_lowercased(void)
 
 static void uri_bad_port(void)
 {
-	static const char *const bad[] = { "postgres://u:secretpw@h:x/db", "postgres://h:70000/db", "postgres://h:-1/db",
-		                           "postgres://h:1.5/db", "postgres://h: 1/db" };
+	static const char *const bad[] = { "postgres://u:secretpw@h:x/db", "postgres://h:70000/db",
+		                           "postgres://h:-1/db", "postgres://h:1.5/db", "postgres://h: 1/db" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		if (parse(bad[i]) != -1)
 			tt_report(__FILE__, __LINE__, "%s parsed", bad[i]);
@@ -278,7 +279,8 @@ static void uri_password_redacted(void)
 
 static void json_docs_example(void)
 {
-	CHECK_INT(parse("{\n  \"conn_type\": \"my-conn-type\",\n  \"login\": \"my-login\",\n  \"password\": \"my-password\",\n"
+	CHECK_INT(parse("{\n  \"conn_type\": \"my-conn-type\",\n  \"login\": \"my-login\",\n  \"password\": "
+	                "\"my-password\",\n"
 	                "  \"host\": \"my-host\",\n  \"port\": 1234,\n  \"schema\": \"my-schema\",\n"
 	                "  \"extra\": {\n    \"param1\": \"val1\",\n    \"param2\": \"val2\"\n  }\n}"),
 	          0);
@@ -306,11 +308,22 @@ static void json_port_number_or_string(void)
 	CHECK_CONTAINS(err, "port");
 	CHECK_INT(parse("{\"port\": 5432.5}"), -1); /* Airflow truncates; we refuse */
 	CHECK_INT(parse("{\"port\": [1]}"), -1);
+	/* Airflow takes any integer in the JSON form; we keep the URI form's 0-65535. */
+	CHECK_INT(parse("{\"port\": 69966996}"), -1);
+	CHECK_CONTAINS(err, "out of range");
+	CHECK_INT(parse("{\"port\": -5}"), -1);
+	CHECK_INT(parse("{\"port\": \"-1\"}"), -1);
+	CHECK_INT(parse("{\"port\": 1e300}"), -1);
+	CHECK_INT(parse("{\"port\": \"99999999999999999999999\"}"), -1);
+	CHECK_INT(parse("{\"port\": 65535}"), 0);
+	CHECK_INT(c.port, 65535);
+	conn_free(&c);
 }
 
 static void json_extra_object_or_string(void)
 {
-	CHECK_INT(parse("{\"conn_type\": \"postgres\", \"extra\": {\"sslmode\": \"require\", \"n\": 5, \"b\": true}}"), 0);
+	CHECK_INT(parse("{\"conn_type\": \"postgres\", \"extra\": {\"sslmode\": \"require\", \"n\": 5, \"b\": true}}"),
+	          0);
 	CHECK_STR(extra("sslmode"), "require");
 	CHECK_STR(extra("n"), "5");
 	CHECK_STR(extra("b"), "true");
@@ -355,7 +368,9 @@ static void json_wrong_types_and_syntax(void)
 
 static void json_keeps_host_case_and_duplicates(void)
 {
-	CHECK_INT(parse("{\"host\": \"HOST\", \"host\": \"Other\", \"extra\": {\"a\": 1, \"a\": {\"b\": 1, \"b\": 2}}}"), 0);
+	CHECK_INT(
+	        parse("{\"host\": \"HOST\", \"host\": \"Other\", \"extra\": {\"a\": 1, \"a\": {\"b\": 1, \"b\": 2}}}"),
+	        0);
 	CHECK_STR(c.host, "Other");
 	CHECK_INT(extra_count(), 1);
 	cJSON *a = cJSON_GetObjectItemCaseSensitive(c.extra, "a");
@@ -369,8 +384,9 @@ static void to_json_masks_password(void)
 	CHECK_INT(parse("postgres://u:pw-long-1@h:5/db?a=b"), 0);
 	cJSON *j = conn_to_json(&c, 0);
 	char *text = cJSON_PrintUnformatted(j);
-	CHECK_STR(text, "{\"conn_type\":\"postgres\",\"host\":\"h\",\"login\":\"u\",\"password\":\"***\",\"schema\":\"db\","
-	                "\"port\":5,\"extra\":{\"a\":\"b\"}}");
+	CHECK_STR(text,
+	          "{\"conn_type\":\"postgres\",\"host\":\"h\",\"login\":\"u\",\"password\":\"***\",\"schema\":\"db\","
+	          "\"port\":5,\"extra\":{\"a\":\"b\"}}");
 	free(text);
 	cJSON_Delete(j);
 	j = conn_to_json(&c, 1);
@@ -387,8 +403,12 @@ static void to_json_masks_password(void)
 
 static void extra_get_formats(void)
 {
-	CHECK_INT(parse("{\"extra\": {\"i\": 42, \"f\": 1.5, \"t\": false, \"s\": \"x\", \"o\": {}, \"z\": null}}"), 0);
+	CHECK_INT(parse("{\"extra\": {\"i\": 42, \"f\": 1.5, \"t\": false, \"s\": \"x\", \"o\": {}, \"z\": null, "
+	                "\"big\": 1e300, \"neg\": -7}}"),
+	          0);
 	CHECK_STR(extra("i"), "42");
+	CHECK_STR(extra("big"), "1.0000000000000001e+300");
+	CHECK_STR(extra("neg"), "-7");
 	CHECK_STR(extra("f"), "1.5");
 	CHECK_STR(extra("t"), "false");
 	CHECK_STR(extra("s"), "x");

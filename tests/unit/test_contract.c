@@ -70,8 +70,13 @@ static void secret_env_wins_over_file(void)
 static void secret_file_newline_stripped(void)
 {
 	static const char *const cases[][2] = {
-		{ "value\n", "value" }, { "value\r\n", "value" }, { "value\n\n", "value\n" },
-		{ "two\nlines\n", "two\nlines" }, { "", "" }, { "\n", "" }, { "  spaced  ", "  spaced  " },
+		{ "value\n", "value" },
+		{ "value\r\n", "value" },
+		{ "value\n\n", "value\n" },
+		{ "two\nlines\n", "two\nlines" },
+		{ "", "" },
+		{ "\n", "" },
+		{ "  spaced  ", "  spaced  " },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		char *v, err[256];

@@ -57,7 +57,8 @@ static void simple_statements(void)
 
 static void trailing_statement_without_semicolon(void)
 {
-	CHECK_SPLIT("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1)\n", "1:CREATE TABLE t (a int)|2:INSERT INTO t VALUES (1)");
+	CHECK_SPLIT("CREATE TABLE t (a int);\nINSERT INTO t VALUES (1)\n",
+	            "1:CREATE TABLE t (a int)|2:INSERT INTO t VALUES (1)");
 	CHECK_SPLIT("SELECT 1", "1:SELECT 1");
 }
 
@@ -83,10 +84,11 @@ static void semicolons_in_quotes(void)
 static void semicolons_in_dollar_quotes(void)
 {
 	CHECK_SPLIT("DO $$ BEGIN PERFORM 1; END $$; SELECT 2", "1:DO $$ BEGIN PERFORM 1; END $$|1:SELECT 2");
-	CHECK_SPLIT("CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\n  RETURN 1; -- $$ inside\nEND;\n$body$ LANGUAGE "
-	            "plpgsql;\nSELECT f();",
-	            "1:CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\n  RETURN 1; -- $$ inside\nEND;\n$body$ LANGUAGE "
-	            "plpgsql|6:SELECT f()");
+	CHECK_SPLIT(
+	        "CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\n  RETURN 1; -- $$ inside\nEND;\n$body$ LANGUAGE "
+	        "plpgsql;\nSELECT f();",
+	        "1:CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\n  RETURN 1; -- $$ inside\nEND;\n$body$ LANGUAGE "
+	        "plpgsql|6:SELECT f()");
 	CHECK_SPLIT("SELECT $a$ $b$ ; $b$ $a$; SELECT 2", "1:SELECT $a$ $b$ ; $b$ $a$|1:SELECT 2");
 	/* $1 parameters and identifiers containing $ are not dollar quotes. */
 	CHECK_SPLIT("PREPARE p AS SELECT $1; SELECT a$b$c FROM t;", "1:PREPARE p AS SELECT $1|1:SELECT a$b$c FROM t");
@@ -102,25 +104,33 @@ static void semicolons_in_comments(void)
 
 static void semicolons_in_parentheses(void)
 {
-	CHECK_SPLIT("CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)); SELECT 1",
-	            "1:CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))|1:SELECT 1");
+	CHECK_SPLIT("CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2)); "
+	            "SELECT 1",
+	            "1:CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES "
+	            "(2))|1:SELECT 1");
 	CHECK_SPLIT("SELECT (1;", "1:SELECT (1;");
 	CHECK_SPLIT("SELECT 1); SELECT 2", "1:SELECT 1)|1:SELECT 2");
 }
 
 static void begin_atomic_bodies(void)
 {
-	CHECK_SPLIT("CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND;\nSELECT f();",
-	            "1:CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND|6:SELECT f()");
-	CHECK_SPLIT("create or replace procedure p() language sql begin atomic insert into t values (case when true then 1 "
-	            "else 2 end); end; select 1",
-	            "1:create or replace procedure p() language sql begin atomic insert into t values (case when true then "
-	            "1 else 2 end); end|1:select 1");
-	CHECK_SPLIT("CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x THEN 1 END; END; SELECT 3",
-	            "1:CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x THEN 1 END; END|1:SELECT 3");
+	CHECK_SPLIT("CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT "
+	            "2;\nEND;\nSELECT f();",
+	            "1:CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT "
+	            "2;\nEND|6:SELECT f()");
+	CHECK_SPLIT(
+	        "create or replace procedure p() language sql begin atomic insert into t values (case when true then 1 "
+	        "else 2 end); end; select 1",
+	        "1:create or replace procedure p() language sql begin atomic insert into t values (case when true then "
+	        "1 else 2 end); end|1:select 1");
+	CHECK_SPLIT("CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x THEN 1 END; END; "
+	            "SELECT 3",
+	            "1:CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN x THEN 1 END; "
+	            "END|1:SELECT 3");
 	/* Outside CREATE FUNCTION/PROCEDURE, BEGIN is a transaction statement. */
 	CHECK_SPLIT("BEGIN; SELECT 1; END;", "1:BEGIN|1:SELECT 1|1:END");
-	CHECK_SPLIT("CREATE TABLE begin_end (a int); BEGIN; COMMIT;", "1:CREATE TABLE begin_end (a int)|1:BEGIN|1:COMMIT");
+	CHECK_SPLIT("CREATE TABLE begin_end (a int); BEGIN; COMMIT;",
+	            "1:CREATE TABLE begin_end (a int)|1:BEGIN|1:COMMIT");
 }
 
 static void line_numbers(void)
@@ -136,7 +146,8 @@ static void variables_plain_literal_identifier(void)
 	set_var("tbl=events");
 	set_var("day=2024-01-01");
 	set_var("col=Event Name");
-	CHECK_SPLIT("SELECT :\"col\" FROM :tbl WHERE d = :'day';", "1:SELECT \"Event Name\" FROM events WHERE d = '2024-01-01'");
+	CHECK_SPLIT("SELECT :\"col\" FROM :tbl WHERE d = :'day';",
+	            "1:SELECT \"Event Name\" FROM events WHERE d = '2024-01-01'");
 	CHECK_INT(script.unknown_vars.len, 0);
 }
 
@@ -192,8 +203,9 @@ static void variable_value_may_hold_semicolon(void)
 
 static void meta_commands_refused(void)
 {
-	CHECK_SPLIT_ERROR("SELECT 1;\n\\set x 1\nSELECT :x;",
-	                  "line 2: psql meta-commands (lines with '\\') are not supported: the script must be plain SQL");
+	CHECK_SPLIT_ERROR(
+	        "SELECT 1;\n\\set x 1\nSELECT :x;",
+	        "line 2: psql meta-commands (lines with '\\') are not supported: the script must be plain SQL");
 	CHECK_SPLIT_ERROR("SELECT 1 \\gexec", "line 1: psql meta-commands (lines with '\\') are not supported: the "
 	                                      "script must be plain SQL");
 	/* Inside quotes a backslash is data. */

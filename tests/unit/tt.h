@@ -33,12 +33,12 @@ struct tt_case {
 
 #define TT_CASE(fn)                                                                                                    \
 	{                                                                                                              \
-		#fn, fn                                                                                                \
+#fn, fn                                                                                                \
 	}
 
-static int tt_out = 1;    /* the original stdout */
-static int tt_failed;     /* checks that failed in this case */
-static char tt_dir[256];  /* a fresh temporary folder per case */
+static int tt_out = 1;   /* the original stdout */
+static int tt_failed;    /* checks that failed in this case */
+static char tt_dir[256]; /* a fresh temporary folder per case */
 
 TT_FN void tt_report(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 TT_FN void tt_report(const char *file, int line, const char *fmt, ...)

@@ -9,8 +9,11 @@ schema                                print the published JSON Schema
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -33,18 +36,32 @@ def _specs(paths: list[str]) -> list:
     return [parse_file(f, cache=cache) for f in pipeline_files([Path(p) for p in paths])]
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _render(args: argparse.Namespace) -> int:
     from . import render
     from .images import load_table
 
     table = load_table(args.lock)
     out = {}
-    for spec in _specs(args.paths):
-        executor = args.executor or spec.executor
-        if executor == "kubernetes":
-            out[spec.id] = {"executor": executor, "pods": render.pod_manifests(spec, table)}
-        else:
-            out[spec.id] = {"executor": executor, "tasks": render.operator_arguments(spec, table, executor)}
+    with _stdout_to_stderr():  # Airflow logs while building operators; stdout is for the rendering
+        for spec in _specs(args.paths):
+            executor = args.executor or spec.executor
+            if executor == "kubernetes":
+                out[spec.id] = {"executor": executor, "pods": render.pod_manifests(spec, table)}
+            else:
+                out[spec.id] = {"executor": executor, "tasks": render.operator_arguments(spec, table, executor)}
     if args.format == "json":
         print(json.dumps(out, indent=2, sort_keys=True, default=str))
     else:

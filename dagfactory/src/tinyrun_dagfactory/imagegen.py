@@ -1,6 +1,6 @@
 """Generate the package's image table from build/images.lock.json (stdlib only; run by `make`).
 
-    python3 imagegen.py LOCK_PATH OUT_PATH
+    python3 imagegen.py LOCK_PATH OUT_PATH [-v]
 
 When LOCK_PATH does not exist (no `make images` yet) the table is written with ``"images": {}``
 and ``"built": false``: the factory then refuses to build DAGs for runners and says to run
@@ -65,10 +65,12 @@ def write_if_changed(path: Path, text: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
+    verbose = "-v" in argv[1:]
+    paths = [a for a in argv[1:] if a != "-v"]
+    if len(paths) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    lock_path, out_path = Path(argv[1]), Path(argv[2])
+    lock_path, out_path = Path(paths[0]), Path(paths[1])
     try:
         table = table_from_lock(json.loads(lock_path.read_text())) if lock_path.exists() else empty_table()
     except (ValueError, json.JSONDecodeError) as exc:
@@ -77,7 +79,8 @@ def main(argv: list[str]) -> int:
     text = json.dumps(table, indent=2, sort_keys=True) + "\n"
     changed = write_if_changed(out_path, text)
     state = f"{len(table['images'])} image(s)" if table["built"] else "no images built yet"
-    print(f"imagegen: {out_path} {'written' if changed else 'unchanged'} ({state})")
+    if changed or verbose:
+        print(f"imagegen: {out_path} {'written' if changed else 'unchanged'} ({state})")
     return 0
 
 

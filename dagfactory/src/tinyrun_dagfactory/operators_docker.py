@@ -5,12 +5,14 @@
   never in rendered fields).
 - The image must still be the one the DAG pins (the image ID from the image table): else fail.
 - Exit 2 and 3 fail without retries, 99 skips (skip_on_exit_code), anything else fails (retries apply).
-- The result JSON (last line) becomes the task's XCom as an object.
+- The result JSON (the last line of the container's stdout, read once it exited, not the last line
+  of the mixed stdout/stderr stream) becomes the task's XCom as an object.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +37,8 @@ class TinyrunDockerOperator(DockerOperator):
         super().__init__(**kwargs)
         self.tinyrun_connections = list(tinyrun_connections)
         self.tinyrun_image_id = tinyrun_image_id
+        self._tinyrun_exit: int | None = None
+        self._tinyrun_stdout_last: str | None = None
 
     def _check_image(self) -> None:
         if not self.tinyrun_image_id:
@@ -50,14 +54,19 @@ class TinyrunDockerOperator(DockerOperator):
             )
 
     def execute(self, context: Any) -> Any:
+        self._tinyrun_exit = None
+        self._tinyrun_stdout_last = None
         self._private_environment = {
             policy.conn_env_name(c): compat.connection_uri(c) for c in self.tinyrun_connections
         }
         self._check_image()
         try:
-            return parse_result(super().execute(context))
+            mixed_last_line = super().execute(context)
+            if self._tinyrun_stdout_last is not None and self.do_xcom_push:
+                return parse_result(self._tinyrun_stdout_last)
+            return parse_result(mixed_last_line)
         except DockerContainerFailedException as exc:  # includes the skip exception (exit 99)
-            code = self._exit_code()
+            code = self._exit_code(exc)
             self._remove_failed_container()
             if policy.fails_without_retry(code):
                 raise compat.fail_exception()(f"{describe_exit(code)}; not retried") from exc
@@ -65,15 +74,44 @@ class TinyrunDockerOperator(DockerOperator):
         finally:
             self._private_environment = {}
 
-    def _exit_code(self) -> int | None:
-        try:
-            return int(self.cli.inspect_container(self.container["Id"])["State"]["ExitCode"])
-        except Exception:
-            return None
+    @property
+    def cli(self) -> Any:
+        return _ExitRecorder(super().cli, self)
+
+    def _exit_code(self, exc: BaseException) -> int | None:
+        """The container's exit status: recorded from the engine's wait(), else from the message."""
+        if self._tinyrun_exit is not None:
+            return self._tinyrun_exit
+        m = re.search(r"'StatusCode': (\d+)", str(exc))
+        return int(m.group(1)) if m else None
 
     def _remove_failed_container(self) -> None:
-        # auto_remove="success" keeps failed/skipped containers so their exit code can be read.
+        # Provider versions differ on whether auto_remove="success" also removes failed containers:
+        # make sure failed and skipped ones go too (their exit status was recorded from wait()).
         if self.container is None or self.auto_remove != "success":
             return
         with contextlib.suppress(Exception):  # already gone
             self.cli.remove_container(self.container["Id"], force=True)
+
+
+class _ExitRecorder:
+    """The docker API client, except that wait() also records the exit status on the operator."""
+
+    def __init__(self, client: Any, operator: TinyrunDockerOperator) -> None:
+        self._client = client
+        self._operator = operator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def wait(self, container: Any, *args: Any, **kwargs: Any) -> Any:
+        result = self._client.wait(container, *args, **kwargs)
+        with contextlib.suppress(Exception):
+            self._operator._tinyrun_exit = int(result["StatusCode"])
+        with contextlib.suppress(Exception):
+            # The result line is the last line of *stdout*. The attached stream mixes stdout and
+            # stderr (the runner's logs) from two pipes, so its last line is not reliably the result.
+            raw = self._client.logs(container, stdout=True, stderr=False, tail=1)
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            self._operator._tinyrun_stdout_last = text.strip().splitlines()[-1] if text.strip() else ""
+        return result

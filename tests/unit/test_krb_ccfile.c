@@ -1,9 +1,5 @@
 /* Unit tests: ticket-sharer's strict FILE ticket cache parser (runners/ticket-sharer/ccfile.c).
  *
- * Not yet named test_*.c so tests/unit/unit.mk does not pick it up before it is wired: it needs
- * runners/ticket-sharer/ccfile.c in UNIT_PURE_SRCS (and its musl object) and
- * -Irunners/ticket-sharer. Then rename it tests/unit/test_krb_ccfile.c.
- *
  * Caches are built byte by byte here (format v4 and v3), so the cases need no KDC. */
 #include <stdint.h>
 #include <stdlib.h>
