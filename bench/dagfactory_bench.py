@@ -247,6 +247,7 @@ def measure(dags: Path, warm: str, home: Path) -> dict:
         capture_output=True,
         text=True,
         timeout=3600,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{warm}: {proc.stderr[-2000:]}")

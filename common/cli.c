@@ -155,6 +155,17 @@ static int parse_flag(const struct cmd *cmd, int argc, char **argv, int *i, bool
 	return opt_assign(cmd, o, value, arg);
 }
 
+/* TINYRUN_<NAME>_FILE belongs to the flag --<name>-file when the command has one (--conn-file),
+ * so it is not also read as a file holding --<name>'s value. */
+static bool has_file_flag(const struct cmd *cmd, const struct opt *o)
+{
+	struct buf file_flag = BUF_INIT;
+	buf_printf(&file_flag, "%s-file", o->name);
+	bool found = find_long(cmd->opts, buf_str(&file_flag), file_flag.len) != NULL;
+	buf_free(&file_flag);
+	return found;
+}
+
 /* Flags not given on the command line may come from TINYRUN_<NAME> or TINYRUN_<NAME>_FILE. */
 static int apply_env(const struct cmd *cmd, const bool *seen)
 {
@@ -163,7 +174,11 @@ static int apply_env(const struct cmd *cmd, const bool *seen)
 		if (seen[i])
 			continue;
 		char *name = env_name(o), *value = NULL, err[512];
-		int rc = secret_getenv(name, o->flags & OPT_SECRET, &value, err, sizeof err);
+		int rc = 0;
+		if (has_file_flag(cmd, o))
+			value = getenv(name) ? xstrdup(getenv(name)) : NULL;
+		else
+			rc = secret_getenv(name, o->flags & OPT_SECRET, &value, err, sizeof err);
 		if (rc) {
 			rc = result_fail(TR_EXIT_USAGE, "config", "%s", err);
 		} else if (value) {

@@ -1,7 +1,10 @@
-"""After generation: write runners.lock, the exact runner images (tag and image ID) this datakit pins."""
+"""After generation: write runners.lock (the exact runner images, tag and image ID, this datakit
+pins) and .tinyrun/pipeline.schema.json (the JSON Schema of pipeline files, for editors)."""
 
 import json
 from pathlib import Path
+
+from tinyrun_dagfactory.schema import schema_text
 
 images = json.loads(r'''{{ cookiecutter._tinyrun_images | tojson }}''')
 lock = {
@@ -11,9 +14,6 @@ lock = {
     "images": images["images"],
 }
 Path("runners.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
-
-# The JSON Schema of pipeline files, for editors (see the yaml-language-server line in the example).
-from tinyrun_dagfactory.schema import schema_text  # noqa: E402
 
 Path(".tinyrun").mkdir(exist_ok=True)
 Path(".tinyrun/pipeline.schema.json").write_text(schema_text())

@@ -2,6 +2,7 @@
 #include "pgconn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,8 +239,9 @@ static int sleep_or_stop(long ms)
 	return sig_caught() ? -1 : 0;
 }
 
-/* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. */
-static PGconn *connect_once(const struct kv *kv)
+/* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. *timed_out is set
+ * when the server accepted the connection but did not answer within --connect-timeout. */
+static PGconn *connect_once(const struct kv *kv, bool *timed_out)
 {
 	const char **keys = xmalloc((kv->keys.len + 1) * sizeof *keys),
 	           **values = xmalloc((kv->keys.len + 1) * sizeof *values);
@@ -255,8 +257,10 @@ static PGconn *connect_once(const struct kv *kv)
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd fds[2] = { { PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0 },
 			                 { sig_fd(), POLLIN, 0 } };
-		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0)
-			break; /* libpq's own connect_timeout reports it on the next poll */
+		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0) {
+			*timed_out = true;
+			break;
+		}
 		if (sig_caught())
 			break;
 		st = PQconnectPoll(conn);
@@ -281,7 +285,8 @@ static void log_connected(PGconn *conn)
 static int connect_with_retries(const struct kv *kv, PGconn **out)
 {
 	for (long attempt = 0;; attempt++) {
-		PGconn *conn = connect_once(kv);
+		bool timed_out = false;
+		PGconn *conn = connect_once(kv, &timed_out);
 		if (sig_caught()) {
 			PQfinish(conn);
 			return sig_exit_code();
@@ -291,9 +296,13 @@ static int connect_with_retries(const struct kv *kv, PGconn **out)
 			*out = conn;
 			return TR_EXIT_OK;
 		}
-		int code = conn ? classify_connect_error(conn) : TR_EXIT_FAILED;
+		int code = timed_out ? TR_EXIT_TEMPFAIL : conn ? classify_connect_error(conn) : TR_EXIT_FAILED;
 		char msg[1024];
-		snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+		if (timed_out)
+			snprintf(msg, sizeof msg, "no answer from the server within --connect-timeout %ld ms",
+			         pg_opts.connect_timeout_ms);
+		else
+			snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "out of memory");
 		msg[strcspn(msg, "\n")] = '\0';
 		PQfinish(conn);
 		if (code != TR_EXIT_TEMPFAIL || attempt >= pg_opts.retries)

@@ -127,4 +127,4 @@ def datakit_in_dags_folder(src: Path, name: str) -> Path:
 
 
 def run_make(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", "-s", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["make", "-s", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)

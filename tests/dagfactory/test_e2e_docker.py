@@ -63,7 +63,7 @@ def _containers(pipeline: str) -> list[str]:
 
 def _remove(ids: list[str]) -> None:
     if ids:
-        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=120)
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=120, check=False)
 
 
 def _run(dag: Any) -> dict[str, dict[str, Any]]:
@@ -98,6 +98,14 @@ def e2e_kit(
     """A datakit generated from this build's images.lock.json, in Airflow's dags folder, with the
     `warehouse` connection pointing at a fresh database (in Airflow's connection store: env)."""
     lock = REPO / "build" / "images.lock.json"
+    pinned = json.loads(lock.read_text())["images"]["postgres-runner"]["id"]
+    engine = _docker("image", "inspect", "--format", "{{.Id}}", postgres_runner_image).strip()
+    if engine != pinned:
+        pytest.fail(
+            f"{lock} pins {pinned} but the engine's {postgres_runner_image} is {engine}: the image was "
+            "rebuilt without updating the lock (run `make images`)",
+            pytrace=False,
+        )
     name = f"e2e_{pg_db}"
     kit = make_datakit(tmp_path, lock, name=name)
     (kit / "pipelines" / "contract.yaml").write_text(textwrap.dedent(CONTRACT.format(kit=name)))

@@ -80,8 +80,10 @@ CASES = {
     "literal password field": (
         edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    password: hunter2\n"),
         [
-            "p.yaml:14: p1/b: password: literal secret in YAML (field 'password'): put it in an Airflow "
-            "connection and list the connection id under `connections`"
+            (
+                "p.yaml:14: p1/b: password: literal secret in YAML (field 'password'): put it in an Airflow "
+                "connection and list the connection id under `connections`"
+            )
         ],
     ),
     "password in a URI": (
@@ -91,8 +93,10 @@ CASES = {
     "password in vars": (
         edit(GOOD, "    sql: select 1\n", "    sql: select 1\n    vars: {db_password: x}\n"),
         [
-            "p.yaml:9: p1/a: vars.db_password: literal secret in YAML (field 'db_password'): put it in an "
-            "Airflow connection and list the connection id under `connections`"
+            (
+                "p.yaml:9: p1/a: vars.db_password: literal secret in YAML (field 'db_password'): put it in an "
+                "Airflow connection and list the connection id under `connections`"
+            )
         ],
     ),
     "duplicate id": (
@@ -121,8 +125,10 @@ CASES = {
     "bad duration": (
         edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    timeout: 5 minutes\n"),
         [
-            "p.yaml:14: p1/b: timeout: invalid value '5 minutes': Seconds as an integer, or a number with "
-            "a unit: 90s, 5m, 2h, 1d."
+            (
+                "p.yaml:14: p1/b: timeout: invalid value '5 minutes': Seconds as an integer, or a number with "
+                "a unit: 90s, 5m, 2h, 1d."
+            )
         ],
     ),
     "over the platform limit": (
@@ -238,7 +244,7 @@ def test_published_schema_is_valid_and_accepts_the_example() -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tinyrun_dagfactory", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tinyrun_dagfactory", *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 

@@ -11,7 +11,9 @@ loopback and all inside one temporary folder per test session:
 - :mod:`harness.airflow`    Airflow connection strings (URI and JSON forms)
 - :mod:`harness.runner`     running a tinyrun binary with a clean environment
 - :mod:`harness.docker`     running a tinyrun image the way Airflow's DockerOperator would
+- :mod:`harness.process`    starting a child with files for its streams, sampling its peak RSS
 - :mod:`harness.result`     what a run produced: exit code, result JSON, log lines, peak RSS
+- :mod:`harness.checks`     contract assertions shared by runner tests (exit code, one error line)
 
 Nothing here knows about pytest; tests/conftest.py turns these into session fixtures.
 """
