@@ -67,12 +67,7 @@ def run_measured(argv: list[str], env: dict[str, str]) -> Run:
 def check(argv: list[str], env: dict[str, str]) -> str:
     """Run ARGV once and return its stdout; raise :class:`CommandFailed` when it fails."""
     proc = subprocess.run(
-        argv,
-        check=False,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
+        argv, check=False, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
     )
     if proc.returncode != 0:
         raise CommandFailed(argv, proc.returncode, proc.stdout + proc.stderr)
@@ -92,16 +87,7 @@ def hyperfine(
         check(argv, env)
     with tempfile.TemporaryDirectory(prefix="tinyrun-hyperfine-") as tmp:
         export = Path(tmp) / "hyperfine.json"
-        cmd = [
-            "hyperfine",
-            "-N",
-            "--style",
-            "none",
-            "--warmup",
-            str(warmup),
-            "--min-runs",
-            "20",
-        ]
+        cmd = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--min-runs", "20"]
         cmd += ["--export-json", str(export)]
         for name, argv in commands.items():
             cmd += ["-n", name, shlex.join(argv)]

@@ -65,13 +65,7 @@ class PgServer:
     def _as_server(self, argv: list[str]) -> list[str]:
         if os.geteuid() != 0:
             return argv
-        return [
-            shutil.which("runuser") or "/usr/sbin/runuser",
-            "-u",
-            OS_USER,
-            "--",
-            *argv,
-        ]
+        return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", OS_USER, "--", *argv]
 
     def _pg(self, tool: str, *args: str) -> None:
         argv = self._as_server([str(PG_BIN / tool), *args])
@@ -122,15 +116,7 @@ class PgServer:
             f"local all postgres trust\nhost {DBNAME} {ROLE} {self.host}/32 scram-sha-256\n"
         )
         self._pg(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log_file),
-            "-w",
-            "-t",
-            "60",
-            "start",
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log_file), "-w", "-t", "60", "start"
         )
         self._started = True
         self.psql(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'", dbname="postgres")
@@ -153,16 +139,7 @@ class PgServer:
 
     def psql(self, sql: str, dbname: str = DBNAME) -> str:
         """Run SQL (one or more statements) as the superuser; return psql's unaligned output."""
-        argv = [
-            PSQL,
-            "-X",
-            "-q",
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            str(self.socket_dir),
-        ]
+        argv = [PSQL, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir)]
         argv += ["-p", str(self.port), "-U", "postgres", "-d", dbname]
         proc = subprocess.run(argv, check=False, input=sql, capture_output=True, text=True)
         if proc.returncode != 0:

@@ -76,13 +76,7 @@ def evaluate_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
 
     size = dig(results, "image", "bytes")
-    add(
-        "image",
-        "image < 8 MB",
-        size,
-        lambda v: f"{v / MB:.2f} MB",
-        lambda v: v < 8 * MB,
-    )
+    add("image", "image < 8 MB", size, lambda v: f"{v / MB:.2f} MB", lambda v: v < 8 * MB)
 
     runner = dig(results, "startup", "version", "runner", "median_ms")
     hello = dig(results, "startup", "version", "hello_static", "median_ms")
@@ -188,21 +182,9 @@ def _rows(results: dict[str, Any], goals: dict[str, str]) -> list[tuple[str, str
         out.append(("image", "", _failed(image), ""))
     elif image:
         out.append(
-            (
-                "image size",
-                image["tag"],
-                f"{image['bytes'] / MB:.2f} MB",
-                goals.get("image", ""),
-            )
+            ("image size", image["tag"], f"{image['bytes'] / MB:.2f} MB", goals.get("image", ""))
         )
-        out.append(
-            (
-                "",
-                "build/bin/postgres-runner",
-                f"{image['binary_bytes'] / MB:.2f} MB",
-                "",
-            )
-        )
+        out.append(("", "build/bin/postgres-runner", f"{image['binary_bytes'] / MB:.2f} MB", ""))
     for name in ("dagfactory", "ticket_sharer"):
         if name in results and "error" in results[name]:
             out.append((name, "", _failed(results[name]), ""))
@@ -254,8 +236,5 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", f"peak RSS: ru_maxrss of the command under /usr/bin/time -f %M ({hello})"]
     unmet = [g for g in results.get("goals", []) if g["met"] is False]
     measured = [g for g in results.get("goals", []) if g["met"] is not None]
-    lines += [
-        "",
-        f"goals met: {len(measured) - len(unmet)} of {len(measured)} measured",
-    ]
+    lines += ["", f"goals met: {len(measured) - len(unmet)} of {len(measured)} measured"]
     return "\n".join(line.rstrip() for line in lines)

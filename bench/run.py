@@ -48,6 +48,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 PSQL_WRAPPER = "/usr/bin/psql"
 CONN_ID = "bench"
 EXTRAS = ("dagfactory", "ticket_sharer")
+EXTRA_TIMEOUT = 600  # seconds; a hung script fails the bench instead of hanging it
 SECTIONS = ("startup", "copy", "stream", "image", "extras")
 
 COLUMNS = (
@@ -198,31 +199,14 @@ def stream(b: Bench) -> dict[str, Any]:
     """Peak RSS and time of streaming ``--stream-rows`` rows to a file, once per contestant."""
     rows, out = b.args.stream_rows, b.tmp / "stream.out"
     query = [b.runner, "query", "--conn", CONN_ID, "--output", str(out)]
-    psql = [
-        PSQL,
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "--csv",
-        "-o",
-        str(out),
-        "-c",
-        STREAM_SQL,
-    ]
+    psql = [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-o", str(out), "-c", STREAM_SQL]
     # name -> (argv, lines expected in the file); psql --csv starts with a header line.
     commands = {
         "runner_csv": ([*query, "--format", "csv", STREAM_SQL], rows),
         "runner_ndjson": ([*query, "--format", "ndjson", STREAM_SQL], rows),
         "psql": (psql, rows + 1),
-        "psql_fetch_count": (
-            [*psql[:2], "-v", "FETCH_COUNT=1000", *psql[2:]],
-            rows + 1,
-        ),
-        "psycopg2": (
-            [SYSTEM_PYTHON, str(CLIENT), "stream-csv", STREAM_SQL, str(out)],
-            rows,
-        ),
+        "psql_fetch_count": ([*psql[:2], "-v", "FETCH_COUNT=1000", *psql[2:]], rows + 1),
+        "psycopg2": ([SYSTEM_PYTHON, str(CLIENT), "stream-csv", STREAM_SQL, str(out)], rows),
     }
     clients: dict[str, Any] = {}
     for name, (argv, expected) in b.contestants(commands).items():
@@ -247,8 +231,7 @@ def image(b: Bench) -> dict[str, Any]:
     tag = f"tinyrun/postgres-runner:{b.args.version}"
     say(f"image size: {tag}")
     out = check(
-        ["docker", "image", "inspect", "--format", "{{.Size}} {{.Id}}", tag],
-        dict(os.environ),
+        ["docker", "image", "inspect", "--format", "{{.Size}} {{.Id}}", tag], dict(os.environ)
     )
     size, image_id = out.split()
     return {
@@ -266,26 +249,33 @@ def extra(b: Bench, name: str) -> dict[str, Any] | None:
         say(f"{name}: {script.name} not present, skipped")
         return None
     say(f"{name}: {script.name}")
-    env = {
-        **os.environ,
-        "TINYRUN_BIN": str(b.args.bin),
-        "TINYRUN_VERSION": b.args.version,
-    }
+    env = {**os.environ, "TINYRUN_BIN": str(b.args.bin), "TINYRUN_VERSION": b.args.version}
     argv = [sys.executable, str(script)]
-    proc = subprocess.run(argv, check=False, cwd=TOP, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        argv,
+        check=False,
+        cwd=TOP,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=EXTRA_TIMEOUT,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} exited {proc.returncode}")
     try:
-        return json.loads(proc.stdout)
+        data = json.loads(proc.stdout)
     except json.JSONDecodeError:  # progress lines before the object: take the last line
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+    if isinstance(data, dict) and list(data) == [name]:  # {"NAME": {...}}: merge the inside
+        data = data[name]
+    return data
 
 
 def guarded(b: Bench, name: str, fn: Callable[[Bench], Any]) -> None:
     """Run one section; a failure is recorded (and fails the bench) but the others still run."""
     try:
         result = fn(b)
-    except (RuntimeError, OSError, ValueError, LookupError) as exc:
+    except (RuntimeError, OSError, ValueError, LookupError, subprocess.SubprocessError) as exc:
         say(f"{name} FAILED: {exc}")
         b.errors.append(f"{name}: {exc}")
         result = {"error": str(exc)}
@@ -336,23 +326,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options (the Makefile passes the paths; the rest have bench defaults)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
-        "--bin",
-        type=Path,
-        default=TOP / "build/bin",
-        help="folder of the runner binaries",
+        "--bin", type=Path, default=TOP / "build/bin", help="folder of the runner binaries"
     )
     p.add_argument(
-        "--hello",
-        type=Path,
-        default=TOP / "build/bench/hello",
-        help="static hello-world",
+        "--hello", type=Path, default=TOP / "build/bench/hello", help="static hello-world"
     )
     p.add_argument("--version", default=(TOP / "VERSION").read_text().strip(), help="image tag")
     p.add_argument(
-        "--json",
-        type=Path,
-        default=TOP / "build/bench.json",
-        help="where to write results",
+        "--json", type=Path, default=TOP / "build/bench.json", help="where to write results"
     )
     p.add_argument("--copy-rows", type=int, default=2_000_000)
     p.add_argument("--stream-rows", type=int, default=5_000_000)

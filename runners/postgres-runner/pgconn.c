@@ -218,6 +218,7 @@ static int classify_connect_error(PGconn *conn)
 		                                 "Connection reset",
 		                                 "recovery mode",
 		                                 "could not connect",
+		                                 "No such file or directory",
 		                                 NULL };
 	const char *msg = PQerrorMessage(conn);
 	if (PQconnectionNeedsPassword(conn) || contains_any(msg, auth))

@@ -7,6 +7,7 @@ shared fixtures (pg, images_lock, ...) come from tests/conftest.py.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -24,6 +25,8 @@ if "airflow" in sys.modules:  # pragma: no cover - a guard for the whole suite's
 
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="tinyrun-airflow-"))
 AIRFLOW_HOME.chmod(0o755)  # runner containers (uid 65532) read SQL files from datakits in here
+if not os.environ.get("TINYRUN_KEEP_TMP"):
+    atexit.register(shutil.rmtree, AIRFLOW_HOME, True)
 DAGS_FOLDER = AIRFLOW_HOME / "dags"
 DAGS_FOLDER.mkdir(mode=0o755)
 os.environ.update(

@@ -118,6 +118,37 @@ def test_exit_codes_2_and_3_fail_without_retry() -> None:
     assert [c for c in (0, 1, 2, 3, 75, 99, 137, 143) if policy.fails_without_retry(c)] == [2, 3]
 
 
+@pytest.mark.parametrize(("code", "outcome"), [(2, "fail"), (3, "fail"), (1, "retry"), (75, "retry")])
+def test_pod_exit_code_decides_retry(code: int, outcome: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KubernetesPodOperator: the base container's exit code (from the pod status) maps like Docker's."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from kubernetes.client import models as k8s
+    from tinyrun_dagfactory import compat
+    from tinyrun_dagfactory.operators_k8s import TinyrunPodOperator
+
+    class ProviderFailure(Exception):
+        pass
+
+    def provider_cleanup(self, pod, remote_pod, *args, **kwargs):
+        raise ProviderFailure("Pod returned a failure")
+
+    monkeypatch.setattr(KubernetesPodOperator, "cleanup", provider_cleanup)
+    op = TinyrunPodOperator(task_id="t", image="tinyrun/postgres-runner:0.1.0")
+    terminated = k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(exit_code=code))
+    remote = k8s.V1Pod(
+        status=k8s.V1PodStatus(
+            container_statuses=[
+                k8s.V1ContainerStatus(
+                    name="base", state=terminated, image="x", image_id="x", ready=False, restart_count=0
+                )
+            ]
+        )
+    )
+    expected = compat.fail_exception() if outcome == "fail" else ProviderFailure
+    with pytest.raises(expected):
+        op.cleanup(k8s.V1Pod(), remote)
+
+
 def _stub_kubeconfig(tmp_path: Path) -> Path:
     path = tmp_path / "kubeconfig"
     path.write_text(

@@ -50,6 +50,11 @@ tasks:
     retries: 3
     query:
       sql: SELECT 1; SELECT 2
+  - id: bad_login
+    runner: postgres
+    conn: badauth
+    retries: 3
+    check: true
 """
 
 
@@ -111,6 +116,7 @@ def e2e_kit(
     (kit / "pipelines" / "contract.yaml").write_text(textwrap.dedent(CONTRACT.format(kit=name)))
     dest = datakit_in_dags_folder(kit, name)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", pg.airflow_uri(dbname=pg_db, host="127.0.0.1"))
+    monkeypatch.setenv("AIRFLOW_CONN_BADAUTH", pg.airflow_uri(dbname=pg_db, host="127.0.0.1", password="wrong-pw"))
     monkeypatch.setenv("TINYRUN_DOCKER_NETWORK_MODE", "host")  # the server listens on loopback only
     reset_settings()
     return {"kit": dest, "name": name, "image": postgres_runner_image}
@@ -201,6 +207,7 @@ def test_contract_failure_skip_and_no_retry(e2e_kit: dict[str, Any], pg: Any, pg
         "guarded": ("skipped", 1),  # exit 99
         "after_skip": ("skipped", 0),
         "usage_error": ("failed", 1),  # exit 2: failed at once although retries: 3
+        "bad_login": ("failed", 1),  # exit 3 (login refused): failed at once although retries: 3
     }
     assert pg.sql("SELECT count(*) FROM contract_t", dbname=pg_db) == [(0,)]
     # failed and skipped containers are removed too (auto_remove policy "success" + the operator)

@@ -94,6 +94,9 @@ class TinyrunDockerOperator(DockerOperator):
             self.cli.remove_container(self.container["Id"], force=True)
 
 
+_STDOUT_TAIL = 500
+
+
 class _ExitRecorder:
     """The docker API client, except that wait() also records the exit status on the operator."""
 
@@ -111,7 +114,11 @@ class _ExitRecorder:
         with contextlib.suppress(Exception):
             # The result line is the last line of *stdout*. The attached stream mixes stdout and
             # stderr (the runner's logs) from two pipes, so its last line is not reliably the result.
-            raw = self._client.logs(container, stdout=True, stderr=False, tail=1)
+            # The engine applies `tail` before filtering by stream: read enough lines to get past
+            # the few log lines a runner writes after its result.
+            raw = self._client.logs(container, stdout=True, stderr=False, tail=_STDOUT_TAIL)
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-            self._operator._tinyrun_stdout_last = text.strip().splitlines()[-1] if text.strip() else ""
+            lines = [line for line in text.splitlines() if line.strip()]
+            if lines:
+                self._operator._tinyrun_stdout_last = lines[-1].strip()
         return result
