@@ -13,6 +13,7 @@ $(BUILD)/images/%.id: $(BIN)/% images/build-image.sh images/Dockerfile.in images
 $(IMAGES_LOCK): $(IMAGE_IDS) images/write-lock.py
 	python3 images/write-lock.py $(VERSION) $(GIT_REV) $(IMAGE_IDS) > $@.tmp
 	mv $@.tmp $@
+	@$(DAGFACTORY_REGEN)
 
 .PHONY: images
 images: $(IMAGES_LOCK)
