@@ -135,14 +135,19 @@ def _failed(section: dict[str, Any]) -> str:
     return "FAILED: " + (first if len(first) <= 80 else first[:77] + "...")
 
 
+def _scalar(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested JSON as (dotted.key, value) pairs; long lists are left to the JSON file."""
     if isinstance(data, dict):
         return [
             item for k, v in data.items() for item in _flatten(v, f"{prefix}.{k}" if prefix else k)
         ]
     if isinstance(data, list):
-        return [] if len(data) > 4 else [(prefix, ", ".join(map(str, data)))]
-    return [(prefix, str(data))]
+        return [] if len(data) > 4 else [(prefix, ", ".join(map(_scalar, data)))]
+    return [(prefix, _scalar(data))]
 
 
 def _rows(results: dict[str, Any], goals: dict[str, str]) -> list[tuple[str, str, str, str]]:
@@ -190,7 +195,7 @@ def _rows(results: dict[str, Any], goals: dict[str, str]) -> list[tuple[str, str
             out.append((name, "", _failed(results[name]), ""))
         elif name in results:
             pairs = _flatten(results[name])
-            for i, (key, value) in enumerate(pairs[:20]):
+            for i, (key, value) in enumerate(pairs):
                 out.append((name if i == 0 else "", key, value, ""))
     return out
 

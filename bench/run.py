@@ -21,6 +21,7 @@ has python3-psycopg2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import json
@@ -31,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +76,7 @@ class Bench:
     env: dict[str, str] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
 
     @property
     def runner(self) -> str:
@@ -92,9 +95,12 @@ class Bench:
         return self.server.folder / "copy_in.csv"
 
 
+STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    """Progress on stderr; the table goes to stdout at the end."""
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+    """Progress on stderr, with the seconds since the start; the table goes to stdout at the end."""
+    print(f"bench [{time.monotonic() - STARTED:5.0f}s]: {message}", file=sys.stderr, flush=True)
 
 
 # -- sections ------------------------------------------------------------------------------
@@ -251,21 +257,25 @@ def extra(b: Bench, name: str) -> dict[str, Any] | None:
     say(f"{name}: {script.name}")
     env = {**os.environ, "TINYRUN_BIN": str(b.args.bin), "TINYRUN_VERSION": b.args.version}
     argv = [sys.executable, str(script)]
-    proc = subprocess.run(
-        argv,
-        check=False,
-        cwd=TOP,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=EXTRA_TIMEOUT,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(argv)} exited {proc.returncode}")
+    # In its own process group, stopped as a whole when the script is done (or times out), so
+    # that nothing it leaves running holds on to our output; stdout goes to a file for the same
+    # reason.
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(argv, cwd=TOP, env=env, stdout=out, start_new_session=True)
+        try:
+            code = proc.wait(timeout=EXTRA_TIMEOUT)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+        out.seek(0)
+        stdout = out.read()
+    if code != 0:
+        raise RuntimeError(f"{shlex.join(argv)} exited {code}")
     try:
-        data = json.loads(proc.stdout)
+        data = json.loads(stdout)
     except json.JSONDecodeError:  # progress lines before the object: take the last line
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        data = json.loads(stdout.strip().splitlines()[-1])
     if isinstance(data, dict) and list(data) == [name]:  # {"NAME": {...}}: merge the inside
         data = data[name]
     return data
@@ -273,6 +283,7 @@ def extra(b: Bench, name: str) -> dict[str, Any] | None:
 
 def guarded(b: Bench, name: str, fn: Callable[[Bench], Any]) -> None:
     """Run one section; a failure is recorded (and fails the bench) but the others still run."""
+    start = time.monotonic()
     try:
         result = fn(b)
     except (RuntimeError, OSError, ValueError, LookupError, subprocess.SubprocessError) as exc:
@@ -281,6 +292,7 @@ def guarded(b: Bench, name: str, fn: Callable[[Bench], Any]) -> None:
         result = {"error": str(exc)}
     if result is not None:
         b.results[name] = result
+        b.durations[name] = round(time.monotonic() - start, 1)
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -370,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             b.results["meta"] = metadata(b)
             if {"startup", "copy", "stream"} - set(args.skip):
+                start = time.monotonic()
                 prepare(b)
+                b.durations["prepare"] = round(time.monotonic() - start, 1)
             for name, fn in (("startup", startup), ("copy", copy), ("stream", stream)):
                 if name not in args.skip:
                     guarded(b, name, fn)
@@ -381,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     if "extras" not in args.skip:
         for name in EXTRAS:
             guarded(b, name, functools.partial(extra, name=name))
+    b.results["meta"]["section_seconds"] = b.durations
+    b.results["meta"]["total_seconds"] = round(time.monotonic() - STARTED, 1)
     b.results["goals"] = evaluate_goals(b.results)
     b.results["errors"] = b.errors
     args.json.parent.mkdir(parents=True, exist_ok=True)
