@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "exitcode.h"
+#include "result.h"
 
 #define SINK_BUFFER (256 * 1024)
 
@@ -69,4 +71,18 @@ void sink_abort(struct sink *s)
 		fflush(s->fp);
 	}
 	sink_release(s);
+}
+
+int sink_finish(struct sink *s, int rc)
+{
+	if (rc != TR_EXIT_OK) {
+		sink_abort(s);
+		return rc;
+	}
+	char *name = xstrdup(s->path ? s->path : "stdout");
+	int err = sink_commit(s);
+	if (err)
+		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", name, strerror(err));
+	free(name);
+	return rc;
 }

@@ -19,4 +19,8 @@ int sink_commit(struct sink *s);
 /* Drop the output: the temporary file is removed, the target is untouched. */
 void sink_abort(struct sink *s);
 
+/* End a run's output: commit it when rc is TR_EXIT_OK, else abort it. Returns rc, or
+ * TR_EXIT_FAILED (reported through result_fail) when the commit fails. */
+int sink_finish(struct sink *s, int rc);
+
 #endif

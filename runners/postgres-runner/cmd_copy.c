@@ -81,11 +81,7 @@ static int copy_out(PGconn *conn, long *rows, long *bytes)
 	char *sql = copy_sql(conn, false);
 	rc = copy_to_stream(conn, sql, out.fp, rows, bytes);
 	free(sql);
-	if (rc == TR_EXIT_OK && (rc = sink_commit(&out)) != 0)
-		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.file ? opts.file : "stdout",
-		                 strerror(rc));
-	else if (rc != TR_EXIT_OK)
-		sink_abort(&out);
+	rc = sink_finish(&out, rc);
 	return rc;
 }
 

@@ -106,11 +106,7 @@ static int stream(PGconn *conn, const char *sql)
 		return result_fail(TR_EXIT_FAILED, "output", "cannot create %s: %s", opts.output, strerror(rc));
 	bool csv = strcmp(opts.format, "csv") == 0;
 	rc = csv ? query_csv(conn, sql, out.fp, &rows, &bytes) : query_ndjson(conn, sql, out.fp, &rows);
-	if (rc == TR_EXIT_OK && (rc = sink_commit(&out)) != 0)
-		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", opts.output ? opts.output : "stdout",
-		                 strerror(rc));
-	else if (rc != TR_EXIT_OK)
-		sink_abort(&out);
+	rc = sink_finish(&out, rc);
 	cJSON *r = result_object();
 	cJSON_AddNumberToObject(r, "rows", (double)rows);
 	cJSON_AddStringToObject(r, "format", opts.format);
