@@ -204,6 +204,44 @@ static void fs_write_atomic_errors(void)
 	}
 }
 
+/* Two writers of one path (as two PID-1 runners sharing a folder) get distinct temporary files;
+ * each commit publishes one whole file, and no temporary file is left. */
+static void atomic_two_writers(void)
+{
+	const char *path = tt_path("shared.csv");
+	struct atomic_file a, b;
+	CHECK_INT(atomic_open(&a, path, 0644, (gid_t)-1), 0);
+	CHECK_INT(atomic_open(&b, path, 0644, (gid_t)-1), 0);
+	CHECK(strcmp(a.tmp, b.tmp) != 0);
+	CHECK_INT(count_files(tt_dir), 2);
+	CHECK_INT(fs_write_all(a.fd, "aaaa", 4), 0);
+	CHECK_INT(fs_write_all(b.fd, "bb", 2), 0);
+	CHECK_INT(atomic_commit(&a), 0);
+	char *s = tt_read(path);
+	CHECK_STR(s, "aaaa");
+	free(s);
+	CHECK_INT(atomic_commit(&b), 0);
+	s = tt_read(path);
+	CHECK_STR(s, "bb");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
+	CHECK(a.tmp == NULL && b.tmp == NULL && a.fd == -1);
+}
+
+static void atomic_abort_leaves_target(void)
+{
+	const char *path = tt_path("keep");
+	tt_write(path, "old");
+	struct atomic_file f;
+	CHECK_INT(atomic_open(&f, path, 0600, (gid_t)-1), 0);
+	CHECK_INT(fs_write_all(f.fd, "new", 3), 0);
+	atomic_abort(&f);
+	char *s = tt_read(path);
+	CHECK_STR(s, "old");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
+}
+
 static void sink_file_commit(void)
 {
 	struct sink s;
@@ -239,7 +277,7 @@ static void sink_stdout(void)
 	struct tt_capture cap;
 	tt_capture_start(&cap, 1);
 	CHECK_INT(sink_open(&s, "-"), 0);
-	CHECK(s.fp == stdout && s.path == NULL);
+	CHECK(s.fp == stdout && s.file.path == NULL);
 	fputs("row\n", s.fp);
 	CHECK_INT(sink_commit(&s), 0);
 	char *out = tt_capture_end(&cap);
@@ -529,9 +567,9 @@ static void exit_status_words(void)
 
 TT_MAIN(TT_CASE(secret_from_env), TT_CASE(secret_env_wins_over_file), TT_CASE(secret_file_newline_stripped),
         TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits), TT_CASE(fs_write_atomic_mode),
-        TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors), TT_CASE(sink_file_commit),
-        TT_CASE(sink_file_abort), TT_CASE(sink_stdout), TT_CASE(sink_open_error), TT_CASE(runid_without_dag),
-        TT_CASE(runid_full_identity), TT_CASE(runid_truncated), TT_CASE(result_success_line_and_xcom),
-        TT_CASE(result_failure_termination_log), TT_CASE(result_skipped_no_termination_log),
-        TT_CASE(result_xcom_not_writable_warns), TT_CASE(log_json_line), TT_CASE(log_json_escapes_and_empty_fields),
-        TT_CASE(log_levels_and_formats), TT_CASE(exit_status_words))
+        TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors), TT_CASE(atomic_two_writers),
+        TT_CASE(atomic_abort_leaves_target), TT_CASE(sink_file_commit), TT_CASE(sink_file_abort), TT_CASE(sink_stdout),
+        TT_CASE(sink_open_error), TT_CASE(runid_without_dag), TT_CASE(runid_full_identity), TT_CASE(runid_truncated),
+        TT_CASE(result_success_line_and_xcom), TT_CASE(result_failure_termination_log),
+        TT_CASE(result_skipped_no_termination_log), TT_CASE(result_xcom_not_writable_warns), TT_CASE(log_json_line),
+        TT_CASE(log_json_escapes_and_empty_fields), TT_CASE(log_levels_and_formats), TT_CASE(exit_status_words))
