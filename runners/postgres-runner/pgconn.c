@@ -14,7 +14,6 @@
 #include "clock.h"
 #include "conn.h"
 #include "exitcode.h"
-#include "fsutil.h"
 #include "krb.h"
 #include "log.h"
 #include "redact.h"
@@ -152,6 +151,10 @@ static int build_params(const struct conn *c, struct kv *kv)
 	add_extras(kv, c);
 	if (c->host[0])
 		kv_set(kv, "host", c->host);
+	/* Without a host libpq tries a local socket, which no container has: a configuration error. */
+	if (!kv_get(kv, "host") && !kv_get(kv, "hostaddr"))
+		return result_fail(TR_EXIT_USAGE, "connection",
+		                   "the connection has no host; set the host (a name, an address or a socket folder)");
 	if (c->port >= 0) {
 		char port[24];
 		snprintf(port, sizeof port, "%ld", c->port);
@@ -175,14 +178,9 @@ static int password_from_file(struct conn *c)
 {
 	if (!pg_opts.password_file)
 		return TR_EXIT_OK;
-	char *pw = NULL;
-	size_t len;
-	int rc = fs_read_file(pg_opts.password_file, 64 * 1024, &pw, &len);
-	if (rc)
-		return result_fail(TR_EXIT_USAGE, "config",
-		                   "cannot read --password-file %s: %s; mount it readable by uid %d",
-		                   pg_opts.password_file, strerror(rc), (int)getuid());
-	pw[strcspn(pw, "\r\n")] = '\0';
+	char *pw, err[1024];
+	if (secret_read_file(pg_opts.password_file, "--password-file", &pw, err, sizeof err))
+		return result_fail(TR_EXIT_USAGE, "config", "%s", err);
 	redact_add(pw);
 	free(c->password);
 	c->password = pw;

@@ -70,12 +70,8 @@ static void secret_env_wins_over_file(void)
 static void secret_file_newline_stripped(void)
 {
 	static const char *const cases[][2] = {
-		{ "value\n", "value" },
-		{ "value\r\n", "value" },
-		{ "value\n\n", "value\n" },
-		{ "two\nlines\n", "two\nlines" },
-		{ "", "" },
-		{ "\n", "" },
+		{ "value\n", "value" },           { "value\r\n", "value" }, { "value\n\n", "value\n" },
+		{ "two\nlines\n", "two\nlines" }, { "value\r", "value\r" }, { "\n\n", "\n" },
 		{ "  spaced  ", "  spaced  " },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -87,6 +83,46 @@ static void secret_file_newline_stripped(void)
 		CHECK_STR(v, cases[i][1]);
 		free(v);
 	}
+}
+
+/* Each problem is an error naming the variable, the file and what is wrong. */
+static void secret_file_problems(void)
+{
+	char *v, err[256];
+	setenv("TR_BAD_FILE", "", 1);
+	CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "TR_BAD_FILE is set but empty");
+	static const char *const empty[] = { "", "\n", "\r\n" };
+	const char *path = tt_path("bad");
+	setenv("TR_BAD_FILE", path, 1);
+	for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
+		tt_write(path, empty[i]);
+		CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+		CHECK(v == NULL);
+		CHECK_CONTAINS(err, "TR_BAD_FILE");
+		CHECK_CONTAINS(err, path);
+		CHECK_CONTAINS(err, "empty");
+	}
+	FILE *f = fopen(path, "w");
+	fwrite("a\0b", 1, 3, f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--password-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "--password-file");
+	CHECK_CONTAINS(err, "NUL");
+	f = fopen(path, "w");
+	for (size_t i = 0; i <= SECRET_MAX_BYTES; i++)
+		fputc('x', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "64 KiB");
+	f = fopen(path, "w");
+	for (size_t i = 0; i < SECRET_MAX_BYTES - 1; i++)
+		fputc('x', f);
+	fputc('\n', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), 0);
+	CHECK_INT(strlen(v), SECRET_MAX_BYTES - 1);
+	free(v);
 }
 
 static void secret_unreadable_file(void)
@@ -566,10 +602,11 @@ static void exit_status_words(void)
 }
 
 TT_MAIN(TT_CASE(secret_from_env), TT_CASE(secret_env_wins_over_file), TT_CASE(secret_file_newline_stripped),
-        TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits), TT_CASE(fs_write_atomic_mode),
-        TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors), TT_CASE(atomic_two_writers),
-        TT_CASE(atomic_abort_leaves_target), TT_CASE(sink_file_commit), TT_CASE(sink_file_abort), TT_CASE(sink_stdout),
-        TT_CASE(sink_open_error), TT_CASE(runid_without_dag), TT_CASE(runid_full_identity), TT_CASE(runid_truncated),
-        TT_CASE(result_success_line_and_xcom), TT_CASE(result_failure_termination_log),
-        TT_CASE(result_skipped_no_termination_log), TT_CASE(result_xcom_not_writable_warns), TT_CASE(log_json_line),
-        TT_CASE(log_json_escapes_and_empty_fields), TT_CASE(log_levels_and_formats), TT_CASE(exit_status_words))
+        TT_CASE(secret_file_problems), TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits),
+        TT_CASE(fs_write_atomic_mode), TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors),
+        TT_CASE(atomic_two_writers), TT_CASE(atomic_abort_leaves_target), TT_CASE(sink_file_commit),
+        TT_CASE(sink_file_abort), TT_CASE(sink_stdout), TT_CASE(sink_open_error), TT_CASE(runid_without_dag),
+        TT_CASE(runid_full_identity), TT_CASE(runid_truncated), TT_CASE(result_success_line_and_xcom),
+        TT_CASE(result_failure_termination_log), TT_CASE(result_skipped_no_termination_log),
+        TT_CASE(result_xcom_not_writable_warns), TT_CASE(log_json_line), TT_CASE(log_json_escapes_and_empty_fields),
+        TT_CASE(log_levels_and_formats), TT_CASE(exit_status_words))
