@@ -180,7 +180,7 @@ static int exec_scripts(PGconn *conn, const struct script *scripts, size_t n)
 		rc = exec_simple(conn, "COMMIT");
 	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
 	    PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
-		PQclear(PQexec(conn, "ROLLBACK"));
+		PQclear(pg_exec(conn, "ROLLBACK"));
 		log_warn("rollback", "rolled back: nothing of this run was committed%s",
 		         opts.no_transaction ? " after the last successful statement" : "");
 	}

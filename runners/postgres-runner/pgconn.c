@@ -231,11 +231,7 @@ static int classify_connect_error(PGconn *conn)
 /* Sleep for ms unless a stop signal arrives first. Returns -1 on a signal. */
 static int sleep_or_stop(long ms)
 {
-	struct pollfd pfd = { sig_fd(), POLLIN, 0 };
-	if (sig_caught())
-		return -1;
-	poll(&pfd, 1, (int)ms);
-	return sig_caught() ? -1 : 0;
+	return sig_wait_fd(-1, 0, clock_ms() + ms, false) == SIG_WAKE_STOP ? -1 : 0;
 }
 
 /* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. *timed_out is set
@@ -252,15 +248,13 @@ static PGconn *connect_once(const struct kv *kv, bool *timed_out)
 	PGconn *conn = PQconnectStartParams(keys, values, 0);
 	free(keys);
 	free(values);
+	long deadline = pg_opts.connect_timeout_ms ? clock_ms() + pg_opts.connect_timeout_ms : SIG_NO_DEADLINE;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		struct pollfd fds[2] = { { PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0 },
-			                 { sig_fd(), POLLIN, 0 } };
-		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0) {
-			*timed_out = true;
-			break;
-		}
-		if (sig_caught())
+		enum sig_wake w =
+		        sig_wait_fd(PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline, false);
+		*timed_out = w == SIG_WAKE_TIMEOUT;
+		if (w != SIG_WAKE_READY)
 			break;
 		st = PQconnectPoll(conn);
 	}
@@ -281,6 +275,19 @@ static void log_connected(PGconn *conn)
 	          PQdb(conn), PQuser(conn));
 }
 
+/* When a stop's cancel cannot reach the server (a TLS cancel request needs the server's answer
+ * before it is sent), the server must still end our statement once our connection is closed:
+ * have it check the connection while running queries (PostgreSQL 14 and later). */
+static void end_work_when_we_are_gone(PGconn *conn)
+{
+	if (PQserverVersion(conn) < 140000)
+		return;
+	PGresult *res = pg_exec(conn, "SET client_connection_check_interval = 1000");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_debug("connected", "cannot set client_connection_check_interval: %s", PQresultErrorMessage(res));
+	PQclear(res);
+}
+
 static int connect_with_retries(const struct kv *kv, PGconn **out)
 {
 	for (long attempt = 0;; attempt++) {
@@ -292,6 +299,7 @@ static int connect_with_retries(const struct kv *kv, PGconn **out)
 		}
 		if (conn && PQstatus(conn) == CONNECTION_OK) {
 			log_connected(conn);
+			end_work_when_we_are_gone(conn);
 			*out = conn;
 			return TR_EXIT_OK;
 		}
@@ -323,8 +331,6 @@ int pg_connect(PGconn **out)
 	struct kv kv = { { 0 }, { 0 } };
 	char err[1024];
 	*out = NULL;
-	if (sig_install() < 0)
-		return result_fail(TR_EXIT_FAILED, "signals", "cannot install signal handlers: %s", strerror(errno));
 	int rc = conn_load(pg_opts.conn_id, pg_opts.conn_file, &c, err, sizeof err);
 	if (rc)
 		return result_fail(rc, "connection", "%s", err);
@@ -339,43 +345,71 @@ int pg_connect(PGconn **out)
 	return rc;
 }
 
-/* After a stop signal: ask the server to cancel, once, and give it a few seconds to answer so
- * that the whole exit stays within the contract's 5 s. */
-#define CANCEL_GRACE_MS 3000
-static int cancel_sent;
-static struct timespec cancel_at;
+/* After a stop signal: ask the server to cancel, once, giving the cancel request at most
+ * CANCEL_TIMEOUT_MS (the server may be unreachable), then wait for the server's answer until
+ * STOP_GRACE_MS after the signal was noticed, so that the whole exit stays within 5 s. */
+#define CANCEL_TIMEOUT_MS 2000
+#define STOP_GRACE_MS     3000
+static long stop_deadline = SIG_NO_DEADLINE; /* set once the cancel was tried */
+
+/* Drive a started cancel request like a connection (PQconnectPoll's rules). */
+static bool cancel_poll(PGcancelConn *cancel, long deadline)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		short events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		if (sig_wait_fd(PQcancelSocket(cancel), events, deadline, true) != SIG_WAKE_READY)
+			return false;
+		st = PQcancelPoll(cancel);
+	}
+	return st == PGRES_POLLING_OK;
+}
 
 static void cancel_running(PGconn *conn)
 {
-	if (cancel_sent)
+	if (stop_deadline != SIG_NO_DEADLINE)
 		return;
-	cancel_sent = 1;
-	cancel_at = clock_now();
+	long start = clock_ms();
+	stop_deadline = start + STOP_GRACE_MS;
 	PGcancelConn *cancel = PQcancelCreate(conn);
-	if (!PQcancelBlocking(cancel))
-		log_warn("cancel", "cannot cancel the running statement: %s", PQcancelErrorMessage(cancel));
-	else
+	bool started = cancel && PQcancelStart(cancel);
+	if (started && cancel_poll(cancel, start + CANCEL_TIMEOUT_MS))
 		log_warn("cancel", "stop signal %d: cancelled the running statement on the server", sig_caught());
+	else
+		log_warn("cancel", "stop signal %d: cannot cancel the running statement: %s", sig_caught(),
+		         !started || PQcancelStatus(cancel) == CONNECTION_BAD
+		                 ? PQcancelErrorMessage(cancel)
+		                 : "the server did not answer within 2 s; it ends the statement when the connection "
+		                   "closes");
 	PQcancelFinish(cancel);
-}
-
-static int cancel_expired(void)
-{
-	return cancel_sent && clock_ms_since(&cancel_at) > CANCEL_GRACE_MS;
 }
 
 int pg_wait_socket(PGconn *conn, int for_write)
 {
-	struct pollfd fds[2] = { { PQsocket(conn), for_write ? POLLOUT : POLLIN, 0 }, { sig_fd(), POLLIN, 0 } };
-	int n = poll(fds, cancel_sent ? 1 : 2, cancel_sent ? 200 : -1);
-	if (n < 0 && errno != EINTR)
-		return -1;
-	if (sig_caught()) {
-		cancel_running(conn);
-		if (cancel_expired())
-			return -1;
+	/* Writing waits for input too: the server may answer (an error) instead of reading. */
+	short events = for_write ? POLLIN | POLLOUT : POLLIN;
+	bool stopping = stop_deadline != SIG_NO_DEADLINE;
+	switch (sig_wait_fd(PQsocket(conn), events, stop_deadline, stopping)) {
+	case SIG_WAKE_READY: return 0;
+	case SIG_WAKE_STOP: cancel_running(conn); return 0; /* next: the answer, until the deadline */
+	default: return -1;
 	}
-	return 0;
+}
+
+PGresult *pg_exec(PGconn *conn, const char *sql)
+{
+	PGresult *res, *last = NULL;
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	while ((res = pg_next_result(conn))) {
+		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res); /* keep the first error */
+			continue;
+		}
+		PQclear(last);
+		last = res;
+	}
+	return last;
 }
 
 PGresult *pg_next_result(PGconn *conn)

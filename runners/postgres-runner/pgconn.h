@@ -58,8 +58,13 @@ int pg_connect(PGconn **out);
  * signal arrives the statement is cancelled on the server; the results then end with an error. */
 PGresult *pg_next_result(PGconn *conn);
 
-/* Wait until the socket is readable/writable or a stop signal arrives. Returns 0, or -1 on a
- * stop signal (after cancelling the running statement). */
+/* Run sql (one or more statements, no COPY) and return its first failed or last result, waiting
+ * like pg_next_result. NULL when it could not be sent or no answer came before a stop's deadline. */
+PGresult *pg_exec(PGconn *conn, const char *sql);
+
+/* Wait until the socket is readable (for_write: readable or writable). On a stop signal the
+ * running statement is cancelled (within 2 s) and the wait goes on until 3 s after the signal.
+ * Returns 0 to go on, or -1 when that deadline passed (or the wait failed). */
 int pg_wait_socket(PGconn *conn, int for_write);
 
 /* The exit code for a failed result (SQLSTATE classes: 40001/40P01/08/53/57P0x/55P03 are
