@@ -61,7 +61,7 @@ static int check_main(const struct cmd *cmd, int argc, char **argv)
 }
 
 /* clang-format off */
-static const struct opt check_opts[] = { PG_CONN_OPTS, { 0 } };
+static const struct opt check_opts[] = { SQL_CONN_OPTS, { 0 } };
 
 const struct cmd cmd_check = {
 	.name = "postgres-runner check",

@@ -156,7 +156,7 @@ static int copy_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt copy_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "table", 't', OPT_STRING, &opts.table, "TABLE", "the table, as in SQL: name, schema.name or \"Quoted\"", 0 },
 	{ "columns", 0, OPT_STRING, &opts.columns, "A,B,...", "only these columns, in this order", 0 },
 	{ "format", 0, OPT_STRING, &opts.format, "FORMAT", "csv (default), text or binary", 0 },
