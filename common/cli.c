@@ -270,8 +270,12 @@ static void print_help(const struct cmd *cmd)
 			print_opt(stdout, o);
 		printf("  %-28s %s\n", "-h, --help", "show this help");
 	}
-	if (cmd->subcommands)
+	if (cmd->subcommands) {
+		printf("\nExit codes:\n");
+		for (const struct tr_exit_meaning *m = tr_exit_meanings; m->label; m++)
+			printf("  %-6s %s\n", m->label, m->meaning);
 		printf("\nRun '%s COMMAND --help' for a command's manual.\n", cmd->name);
+	}
 }
 
 static void print_version(const char *runner)

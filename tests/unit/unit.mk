@@ -9,7 +9,8 @@
 #
 # A runner's pure module joins by being listed in UNIT_RUNNER_SRCS (its folder is added to -I).
 #
-# build/test/asan/conn_dump is the oracle helper of tests/test_conn_oracle.py.
+# build/test/asan/conn_dump is the oracle helper of tests/test_conn_oracle.py; exitcode_dump prints
+# the exit-code table for tests/test_exit_codes.py.
 # `make unit-tests` builds and runs all of them; tests/test_unit.py reports each case in pytest.
 
 UNIT_TEST_DIR  := $(BUILD)/test
@@ -27,7 +28,7 @@ HOST_CPPFLAGS  := -Icommon $(UNIT_RUNNER_DIRS:%/=-I%) -Itests/unit -I$(GEN) -I$(
 HOST_DEBUG     := -g -O1 -fno-omit-frame-pointer
 ASAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_ASAN_OBJS := $(UNIT_PURE_SRCS:%.c=$(UNIT_ASAN_DIR)/obj/%.o) $(UNIT_ASAN_DIR)/obj/cJSON.o
-UNIT_ASAN_BINS := $(UNIT_NAMES:%=$(UNIT_ASAN_DIR)/%) $(UNIT_ASAN_DIR)/conn_dump
+UNIT_ASAN_BINS := $(UNIT_NAMES:%=$(UNIT_ASAN_DIR)/%) $(UNIT_ASAN_DIR)/conn_dump $(UNIT_ASAN_DIR)/exitcode_dump
 UNIT_MUSL_BINS := $(UNIT_NAMES:%=$(UNIT_MUSL_DIR)/%)
 UNIT_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
