@@ -135,9 +135,10 @@ def test_tls_wrong_ca_is_refused(
 ) -> None:
     other = TestCA(tmp_path / "ca", name="some other CA")
     env = pg.conn_env(user="tinyrun_tls", extra=pg.tls_extra(other.cert))
-    result = postgres_runner(["check", "--conn", "pg"], env=env)
-    assert result.exit_code != 0, result
-    assert_fails(result, result.exit_code)
+    result = postgres_runner(["check", "--conn", "pg", "--retries", "0"], env=env)
+    assert_fails(
+        result, 2
+    )  # a configuration error (the trust store): retrying cannot help
 
 
 def test_gssapi_with_ticket_cache(
@@ -247,7 +248,9 @@ def test_connect_timeout_exit_75(postgres_runner: Runner, pg: PgCluster) -> None
     finally:
         silent.close()
     assert_fails(result, 75)
-    assert result.duration < 20, result
+    assert 1.9 <= result.duration < 5, (
+        result
+    )  # one attempt of --connect-timeout 2s, no retry
 
 
 def test_retries_until_the_server_appears(
