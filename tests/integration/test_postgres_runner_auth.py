@@ -23,13 +23,9 @@ Runner = Callable[..., RunResult]
 WHOAMI = "SELECT current_user || '@' || current_database()"
 
 
-def whoami(
-    postgres_runner: Runner, env: dict[str, str], *extra: str
-) -> tuple[RunResult, str]:
+def whoami(postgres_runner: Runner, env: dict[str, str], *extra: str) -> tuple[RunResult, str]:
     """Run `query WHOAMI` and return the run and its one data line."""
-    result = postgres_runner(
-        ["query", "--conn", "pg", *extra, "--format", "csv", WHOAMI], env=env
-    )
+    result = postgres_runner(["query", "--conn", "pg", *extra, "--format", "csv", WHOAMI], env=env)
     assert_ok(result)
     data = result.data_lines()
     assert len(data) == 1, result
@@ -51,40 +47,28 @@ def test_password_login(
     assert_secret_absent(result, password, quote(password, safe=""))
 
 
-def test_postgresql_scheme_and_unix_socket_host(
-    postgres_runner: Runner, pg: PgCluster
-) -> None:
+def test_postgresql_scheme_and_unix_socket_host(postgres_runner: Runner, pg: PgCluster) -> None:
     env = pg.conn_env(conn_type="postgresql")
     assert whoami(postgres_runner, env)[1] == "tinyrun@tinyrun"
     env = pg.conn_env(host=str(pg.socket_dir))
     assert whoami(postgres_runner, env)[1] == "tinyrun@tinyrun"
 
 
-def test_connection_from_files(
-    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
-) -> None:
+def test_connection_from_files(postgres_runner: Runner, pg: PgCluster, tmp_path: Path) -> None:
     secret = tmp_path / "conn"
     secret.write_text(pg.airflow_uri() + "\n")
     secret.chmod(0o600)
-    assert (
-        whoami(postgres_runner, {"AIRFLOW_CONN_PG_FILE": str(secret)})[1]
-        == "tinyrun@tinyrun"
-    )
+    assert whoami(postgres_runner, {"AIRFLOW_CONN_PG_FILE": str(secret)})[1] == "tinyrun@tinyrun"
     result = postgres_runner(["check", "--conn-file", str(secret)])
     assert_ok(result)
 
 
-def test_password_from_secret_file(
-    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
-) -> None:
+def test_password_from_secret_file(postgres_runner: Runner, pg: PgCluster, tmp_path: Path) -> None:
     secret = tmp_path / "password"
     secret.write_text(PASSWORD + "\n")
     secret.chmod(0o600)
     env = pg.conn_env(password=None)
-    assert (
-        whoami(postgres_runner, env, "--password-file", str(secret))[1]
-        == "tinyrun@tinyrun"
-    )
+    assert whoami(postgres_runner, env, "--password-file", str(secret))[1] == "tinyrun@tinyrun"
     env |= {"TINYRUN_PASSWORD_FILE": str(secret)}
     result, data = whoami(postgres_runner, env)
     assert data == "tinyrun@tinyrun"
@@ -120,25 +104,17 @@ def test_tls_verify_full(postgres_runner: Runner, pg: PgCluster) -> None:
         assert whoami(postgres_runner, env)[1] == "tinyrun_tls@tinyrun"
 
 
-def test_tls_required_role_without_tls_is_refused(
-    postgres_runner: Runner, pg: PgCluster
-) -> None:
-    env = pg.conn_env(
-        user="tinyrun_tls", extra={"sslmode": "disable", "gssencmode": "disable"}
-    )
+def test_tls_required_role_without_tls_is_refused(postgres_runner: Runner, pg: PgCluster) -> None:
+    env = pg.conn_env(user="tinyrun_tls", extra={"sslmode": "disable", "gssencmode": "disable"})
     result = postgres_runner(["check", "--conn", "pg"], env=env)
     assert_fails(result, 3)
 
 
-def test_tls_wrong_ca_is_refused(
-    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
-) -> None:
+def test_tls_wrong_ca_is_refused(postgres_runner: Runner, pg: PgCluster, tmp_path: Path) -> None:
     other = TestCA(tmp_path / "ca", name="some other CA")
     env = pg.conn_env(user="tinyrun_tls", extra=pg.tls_extra(other.cert))
     result = postgres_runner(["check", "--conn", "pg", "--retries", "0"], env=env)
-    assert_fails(
-        result, 2
-    )  # a configuration error (the trust store): retrying cannot help
+    assert_fails(result, 2)  # a configuration error (the trust store): retrying cannot help
 
 
 def test_gssapi_with_ticket_cache(
@@ -153,19 +129,12 @@ def test_gssapi_with_ticket_cache(
     assert whoami(postgres_runner, env)[1] == "alice@tinyrun"
 
 
-def test_gssapi_with_keytab(
-    postgres_runner: Runner, pg: PgCluster, alice: KerberosUser
-) -> None:
-    base = pg.conn_env(user="alice", host="localhost") | {
-        "KRB5_CONFIG": str(alice.krb5_conf)
-    }
+def test_gssapi_with_keytab(postgres_runner: Runner, pg: PgCluster, alice: KerberosUser) -> None:
+    base = pg.conn_env(user="alice", host="localhost") | {"KRB5_CONFIG": str(alice.krb5_conf)}
     args = ["--keytab", str(alice.keytab), "--principal", alice.principal]
     assert whoami(postgres_runner, base, *args)[1] == "alice@tinyrun"
     env = base | {"KRB5_CLIENT_KTNAME": str(alice.keytab)}
-    assert (
-        whoami(postgres_runner, env, "--principal", alice.principal)[1]
-        == "alice@tinyrun"
-    )
+    assert whoami(postgres_runner, env, "--principal", alice.principal)[1] == "alice@tinyrun"
 
 
 def test_gssapi_without_ticket_exit_3(
@@ -205,12 +174,9 @@ def test_gssapi_wrong_keytab_exit_3(
     stale = kdc.add_principal(f"stale{secrets.token_hex(4)}")
     keytab = kdc.keytab(stale, tmp_path / "stale.keytab")
     kdc.kadmin(f"cpw -randkey {stale}")  # the keytab's key is now outdated
-    env = pg.conn_env(user="alice", host="localhost") | {
-        "KRB5_CONFIG": str(alice.krb5_conf)
-    }
+    env = pg.conn_env(user="alice", host="localhost") | {"KRB5_CONFIG": str(alice.krb5_conf)}
     result = postgres_runner(
-        ["check", "--conn", "pg", "--keytab", str(keytab), "--principal", stale],
-        env=env,
+        ["check", "--conn", "pg", "--keytab", str(keytab), "--principal", stale], env=env
     )
     assert_fails(result, 3)
 
@@ -219,9 +185,7 @@ def test_connection_refused_exit_75(postgres_runner: Runner, pg: PgCluster) -> N
     env = pg.conn_env(port=free_port())
     assert_fails(postgres_runner(["check", "--conn", "pg"], env=env, timeout=60), 75)
     result = postgres_runner(
-        ["run", "--conn", "pg", "--retries", "2", "-c", "SELECT 1"],
-        env=env,
-        timeout=120,
+        ["run", "--conn", "pg", "--retries", "2", "-c", "SELECT 1"], env=env, timeout=120
     )
     assert_fails(result, 75)
 
@@ -230,9 +194,7 @@ def test_server_not_running_on_unix_socket_exit_75(
     postgres_runner: Runner, pg: PgCluster, tmp_path: Path
 ) -> None:
     env = pg.conn_env(host=str(tmp_path))  # a socket folder with no server in it
-    result = postgres_runner(
-        ["check", "--conn", "pg", "--retries", "0"], env=env, timeout=60
-    )
+    result = postgres_runner(["check", "--conn", "pg", "--retries", "0"], env=env, timeout=60)
     assert_fails(result, 75)
 
 
@@ -248,22 +210,16 @@ def test_connect_timeout_exit_75(postgres_runner: Runner, pg: PgCluster) -> None
     finally:
         silent.close()
     assert_fails(result, 75)
-    assert 1.9 <= result.duration < 5, (
-        result
-    )  # one attempt of --connect-timeout 2s, no retry
+    assert 1.9 <= result.duration < 5, result  # one attempt of --connect-timeout 2s, no retry
 
 
-def test_retries_until_the_server_appears(
-    postgres_runner: Runner, pg: PgCluster
-) -> None:
+def test_retries_until_the_server_appears(postgres_runner: Runner, pg: PgCluster) -> None:
     forwarder = TcpForwarder((pg.host, pg.port))
     timer = threading.Timer(1.5, forwarder.start)
     timer.start()
     try:
         env = pg.conn_env(port=forwarder.port)
-        result = postgres_runner(
-            ["check", "--conn", "pg", "--retries", "6"], env=env, timeout=120
-        )
+        result = postgres_runner(["check", "--conn", "pg", "--retries", "6"], env=env, timeout=120)
     finally:
         timer.cancel()
         forwarder.stop()
@@ -271,11 +227,7 @@ def test_retries_until_the_server_appears(
 
 
 def test_gssapi_postdated_ticket_exit_3_before_connecting(
-    postgres_runner: Runner,
-    pg: PgCluster,
-    alice: KerberosUser,
-    kdc: Kdc,
-    tmp_path: Path,
+    postgres_runner: Runner, pg: PgCluster, alice: KerberosUser, kdc: Kdc, tmp_path: Path
 ) -> None:
     """A postdated ticket (kinit -s) is not valid yet: the preflight refuses it (event
     "kerberos"), instead of a GSSAPI failure at the server."""
