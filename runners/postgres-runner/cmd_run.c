@@ -23,7 +23,7 @@
 /* The result goes to XCom: past this many statements only the totals grow. */
 #define RESULT_MAX_STATEMENTS 200
 /* Inline COPY data goes to the server in pieces this big, so a stop signal is seen between them. */
-#define COPY_CHUNK (256 * 1024)
+#define COPY_CHUNK ((size_t)256 * 1024)
 
 static struct {
 	struct strlist vars;
@@ -62,7 +62,7 @@ static void record_statement(struct run *run, const struct script_step *step, co
 	char command[64];
 	command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
 	const char *tuples = PQcmdTuples((PGresult *)res);
-	long rows = *tuples ? atol(tuples) : PQntuples(res);
+	long rows = *tuples ? strtol(tuples, NULL, 10) : PQntuples(res);
 	run->rows += rows;
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "file", step->file);
@@ -136,14 +136,17 @@ static int step_failed(const struct script_step *step, int code, const char *fmt
         __attribute__((format(printf, 3, 4)));
 static int step_failed(const struct script_step *step, int code, const char *fmt, ...)
 {
-	char where[512], what[1024];
+	char where[512];
 	snprintf(where, sizeof where, "%s:%d", step->file, step->stmt->line);
 	cJSON_AddStringToObject(result_object(), "failed_at", where);
+	struct buf what = BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
+	buf_vprintf(&what, fmt, ap);
 	va_end(ap);
-	return result_fail(code, "script", "%s: %s", where, what);
+	code = result_fail(code, "script", "%s: %s", where, buf_str(&what));
+	buf_free(&what);
+	return code;
 }
 
 /* \gset [PREFIX]: one row, each column into the variable PREFIX<column>; NULL unsets it. */
@@ -333,16 +336,27 @@ static const struct opt run_opts[] = {
 const struct cmd cmd_run = {
 	.name = "postgres-runner run",
 	.usage = "--conn ID [flags] FILE... | -c SQL",
-	.summary = "run SQL scripts, all statements in one transaction",
+	.summary = "run SQL and psql scripts (pg_dump plain dumps too), all in one transaction",
 	.description =
-		"Splits the scripts into statements the way psql does (quotes, dollar quotes, comments,\n"
-		"BEGIN ATOMIC bodies) and runs them in order inside one transaction: the first error\n"
-		"rolls everything back, so a failed run leaves no partial data. Each statement's command,\n"
-		"row count and time are logged and listed in the result.\n"
+		"Reads the scripts the way psql does (quotes, dollar quotes, comments, BEGIN ATOMIC bodies)\n"
+		"and runs them in order inside one transaction: the first error rolls everything back, so a\n"
+		"failed run leaves no partial data. Each statement's command, row count and time are logged\n"
+		"and listed in the result.\n"
 		"\n"
 		"Variables work as in psql: -v day=2026-01-01 makes :day the raw text, :'day' the literal\n"
-		"'2026-01-01' and :\"day\" the identifier \"2026-01-01\". psql meta-commands (\\copy, \\i)\n"
-		"are refused: use 'postgres-runner copy' and several FILE arguments instead.\n"
+		"'2026-01-01', :\"day\" the identifier \"2026-01-01\" and :{?day} TRUE (FALSE when unset).\n"
+		"\n"
+		"psql meta-commands, for psql scripts and pg_dump's plain format:\n"
+		"  COPY ... FROM stdin;   its data follows on the next lines, up to a line \\.\n"
+		"  \\set NAME [VALUE...]  \\unset NAME  \\echo [-n] TEXT...\n"
+		"  \\i FILE  \\ir FILE     include a file (\\ir: relative to the including file)\n"
+		"  \\if EXPR \\elif EXPR \\else \\endif   psql booleans: true/false, on/off, yes/no, 1/0\n"
+		"  QUERY \\gset [PREFIX]  store the one row of QUERY in variables (NULL unsets)\n"
+		"  \\restrict KEY  \\unrestrict KEY     as pg_dump writes them\n"
+		"All files, includes in every \\if branch too, are read and checked before anything runs:\n"
+		"any other meta-command (\\copy, \\connect, ...), an include cycle, a missing file or an\n"
+		"unbalanced \\if is exit 2 naming the file and line, with nothing sent to the server.\n"
+		"\\gset without exactly one row is exit 1; an invalid \\if boolean is exit 2 (rolled back).\n"
 		"\n"
 		"Examples:\n"
 		"  postgres-runner run --conn warehouse -v day=2026-01-01 sql/load.sql sql/merge.sql\n"

@@ -12,10 +12,20 @@
 const char *meta_canonical(const char *name)
 {
 	static const char *const names[][2] = {
-		{ "set", "set" },     { "unset", "unset" }, { "echo", "echo" },   { "i", "i" },
-		{ "include", "i" },   { "ir", "ir" },       { "include_relative", "ir" },
-		{ "if", "if" },       { "elif", "elif" },   { "else", "else" },   { "endif", "endif" },
-		{ "gset", "gset" },   { "restrict", "restrict" },                 { "unrestrict", "unrestrict" },
+		{ "set", "set" },
+		{ "unset", "unset" },
+		{ "echo", "echo" },
+		{ "i", "i" },
+		{ "include", "i" },
+		{ "ir", "ir" },
+		{ "include_relative", "ir" },
+		{ "if", "if" },
+		{ "elif", "elif" },
+		{ "else", "else" },
+		{ "endif", "endif" },
+		{ "gset", "gset" },
+		{ "restrict", "restrict" },
+		{ "unrestrict", "unrestrict" },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(name, names[i][0]) == 0)
@@ -146,8 +156,9 @@ static size_t one_arg(const char *p, const struct strlist *vars, struct buf *arg
 			buf_putc(arg, p[i]);
 		if (n == 0) {
 			args_fail(err, errlen,
-			          p[i] == '`' ? "backquotes (shell commands) are not supported in meta-command arguments"
-			                      : "unterminated quoted string in the meta-command's arguments");
+			          p[i] == '`'
+			                  ? "backquotes (shell commands) are not supported in meta-command arguments"
+			                  : "unterminated quoted string in the meta-command's arguments");
 			return 0;
 		}
 		i += n;
@@ -202,7 +213,8 @@ bool meta_parse_bool(const char *value, bool *out)
 	} words[] = { { "true", 1, true }, { "false", 1, false }, { "yes", 1, true }, { "no", 1, false },
 		      { "on", 2, true },   { "off", 2, false },   { "1", 1, true },   { "0", 1, false } };
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-		if (len >= words[i].min && len <= strlen(words[i].word) && strncasecmp(value, words[i].word, len) == 0) {
+		if (len >= words[i].min && len <= strlen(words[i].word) &&
+		    strncasecmp(value, words[i].word, len) == 0) {
 			*out = words[i].value;
 			return true;
 		}

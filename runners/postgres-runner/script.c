@@ -37,7 +37,7 @@ struct open_ifs {
 	struct {
 		int line;
 		bool else_seen;
-	} *items;
+	} * items;
 	size_t len;
 };
 
@@ -45,14 +45,17 @@ static int fail(struct loader *ld, const char *file, int line, const char *fmt, 
         __attribute__((format(printf, 4, 5)));
 static int fail(struct loader *ld, const char *file, int line, const char *fmt, ...)
 {
-	int n = !file     ? 0
-	        : line > 0 ? snprintf(ld->err, ld->errlen, "%s:%d: ", file, line)
-	                   : snprintf(ld->err, ld->errlen, "%s: ", file);
+	struct buf msg = BUF_INIT;
+	if (file && line > 0)
+		buf_printf(&msg, "%s:%d: ", file, line);
+	else if (file)
+		buf_printf(&msg, "%s: ", file);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < ld->errlen)
-		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	snprintf(ld->err, ld->errlen, "%s", buf_str(&msg));
+	buf_free(&msg);
 	return -1;
 }
 
@@ -215,9 +218,7 @@ static int load_text(struct loader *ld, const char *name, const char *text)
 		const struct sql_stmt *st = &part.stmts[i];
 		if (st->meta_args)
 			rc = check_meta(ld, name, st, &ifs);
-		else if (st->gset_args && (rc = check_gset(ld, name, st)) == 0)
-			add_step(s, st, name, NULL);
-		else if (!st->gset_args)
+		else if (!st->gset_args || (rc = check_gset(ld, name, st)) == 0)
 			add_step(s, st, name, NULL);
 	}
 	if (rc == 0 && ifs.len > 0)

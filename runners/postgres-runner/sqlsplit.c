@@ -18,7 +18,7 @@ enum copy_state { COPY_NO, COPY_STMT, COPY_FROM, COPY_STDIN };
 struct scan {
 	const char *p;
 	int line;
-	bool expanding;  /* sql_expand(): one statement, substitute variables, ';' is plain text */
+	bool expanding; /* sql_expand(): one statement, substitute variables, ';' is plain text */
 	enum copy_state copy;
 	size_t cap;      /* allocated out->stmts */
 	struct buf cur;  /* the statement being built */
@@ -119,9 +119,7 @@ static int scan_quoted(struct scan *s, char quote, bool backslash_escapes)
 			return scan_fail(s, start,
 			                 quote == '"' ? "unterminated quoted identifier"
 			                              : "unterminated quoted string");
-		if (backslash_escapes && c == '\\' && s->p[i + 1]) {
-			i += 2;
-		} else if (c == quote && s->p[i + 1] == quote) {
+		if ((backslash_escapes && c == '\\' && s->p[i + 1]) || (c == quote && s->p[i + 1] == quote)) {
 			i += 2;
 		} else if (c == quote) {
 			take(s, i + 1);
@@ -303,9 +301,7 @@ static void scan_word(struct scan *s)
 	char(*w)[16] = s->first_words;
 	if ((s->words == 2 || s->words == 4) && word_is(w[0], "create", NULL) && word_is(word, "function", "procedure"))
 		s->routine = s->words == 2 || (word_is(w[1], "or", NULL) && word_is(w[2], "replace", NULL));
-	if (s->routine && word_is(word, "begin", NULL))
-		s->begin_depth++;
-	else if (s->begin_depth > 0 && word_is(word, "case", NULL))
+	if ((s->routine && word_is(word, "begin", NULL)) || (s->begin_depth > 0 && word_is(word, "case", NULL)))
 		s->begin_depth++;
 	else if (s->begin_depth > 0 && word_is(word, "end", NULL))
 		s->begin_depth--;
@@ -320,10 +316,13 @@ static int scan_copy_data(struct scan *s, struct sql_stmt *st)
 	size_t rest = strcspn(s->p, "\n");
 	for (size_t i = 0; i < rest; i++)
 		if (!isspace((unsigned char)s->p[i]))
-			return scan_fail(s, s->line, "text after COPY ... FROM stdin; on its line: its data starts on the next line");
+			return scan_fail(
+			        s, s->line,
+			        "text after COPY ... FROM stdin; on its line: its data starts on the next line");
 	if (!s->p[rest])
-		return scan_fail(s, st->line, "COPY ... FROM stdin has no data: put it on the lines after the statement, "
-		                              "ended by a line \\.");
+		return scan_fail(s, st->line,
+		                 "COPY ... FROM stdin has no data: put it on the lines after the statement, "
+		                 "ended by a line \\.");
 	s->p += rest + 1;
 	s->line++;
 	const char *data = s->p;
@@ -369,8 +368,9 @@ static int scan_meta(struct scan *s)
 	bool gset = strcmp(cmd, "gset") == 0;
 	if (s->cur_line && !gset) {
 		char what[160];
-		snprintf(what, sizeof what, "\\%.60s inside a statement (started on line %d): end the statement with ';' first",
-		         cmd, s->cur_line);
+		snprintf(what, sizeof what,
+		         "\\%.60s inside a statement (started on line %d): end the statement with ';' first", cmd,
+		         s->cur_line);
 		free(cmd);
 		return scan_fail(s, s->line, what);
 	}
@@ -455,8 +455,9 @@ int sql_split(const char *text, struct sql_script *out, char *err, size_t errlen
 		int line = s.cur_line;
 		buf_free(&s.cur);
 		sql_script_free(out);
-		return scan_fail(&s, line, "COPY ... FROM stdin has no data: end it with ';' and put the data on the lines "
-		                           "after it, ended by a line \\.");
+		return scan_fail(&s, line,
+		                 "COPY ... FROM stdin has no data: end it with ';' and put the data on the lines "
+		                 "after it, ended by a line \\.");
 	}
 	emit(&s);
 	buf_free(&s.cur);
@@ -466,8 +467,9 @@ int sql_split(const char *text, struct sql_script *out, char *err, size_t errlen
 int sql_expand(const char *stmt, const struct strlist *vars, struct buf *out, struct strlist *unknown, char *err,
                size_t errlen)
 {
-	struct scan s = { .p = stmt, .line = 1, .expanding = true, .vars = vars, .unknown = unknown, .err = err,
-		          .errlen = errlen };
+	struct scan s = {
+		.p = stmt, .line = 1, .expanding = true, .vars = vars, .unknown = unknown, .err = err, .errlen = errlen
+	};
 	err[0] = '\0';
 	int rc = 0;
 	while (*s.p && rc == 0)

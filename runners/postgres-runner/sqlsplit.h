@@ -22,11 +22,11 @@
 #include "strlist.h"
 
 struct sql_stmt {
-	char *text;      /* SQL without the terminating ';', or a meta-command's name without '\' */
-	char *meta_args; /* a meta-command's arguments as written (NULL for SQL) */
-	char *gset_args; /* SQL ended by \gset: its arguments as written ("" for none); else NULL */
-	int line;        /* 1-based line where the statement or meta-command starts */
-	bool copy_in;    /* COPY ... FROM stdin: copy_data holds its data (without the "\." line) */
+	char *text;            /* SQL without the terminating ';', or a meta-command's name without '\' */
+	char *meta_args;       /* a meta-command's arguments as written (NULL for SQL) */
+	char *gset_args;       /* SQL ended by \gset: its arguments as written ("" for none); else NULL */
+	int line;              /* 1-based line where the statement or meta-command starts */
+	bool copy_in;          /* COPY ... FROM stdin: copy_data holds its data (without the "\." line) */
 	const char *copy_data; /* points into the split text, which must outlive the script */
 	size_t copy_len;
 };

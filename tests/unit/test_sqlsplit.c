@@ -181,7 +181,7 @@ static void variables_plain_literal_identifier(void)
 	set_var("day=2024-01-01");
 	set_var("col=Event Name");
 	CHECK_EXPAND("SELECT :\"col\" FROM :tbl WHERE d = :'day';",
-	            "1:SELECT \"Event Name\" FROM events WHERE d = '2024-01-01'");
+	             "1:SELECT \"Event Name\" FROM events WHERE d = '2024-01-01'");
 	CHECK_INT(unknown.len, 0);
 }
 
@@ -208,7 +208,7 @@ static void variables_unknown_left_untouched(void)
 {
 	set_var("known=1");
 	CHECK_EXPAND("SELECT :unknown, :'other', :\"third\", :unknown, :known;",
-	            "1:SELECT :unknown, :'other', :\"third\", :unknown, 1");
+	             "1:SELECT :unknown, :'other', :\"third\", :unknown, 1");
 	CHECK_INT(unknown.len, 3);
 	CHECK_STR(unknown.items[0], "unknown");
 	CHECK_STR(unknown.items[1], "other");
@@ -221,7 +221,7 @@ static void variables_not_in_casts_slices_or_quotes(void)
 	set_var("n=3"); /* a[1:n] is psql's a[13] when n is set */
 	set_var("x=YY");
 	CHECK_EXPAND("SELECT '1'::int, a[1:2], a[1:n], ':x', \":x\", $$ :x $$, E':x' -- :x\n/* :x */;",
-	            "1:SELECT '1'::int, a[1:2], a[13], ':x', \":x\", $$ :x $$, E':x' -- :x\n/* :x */");
+	             "1:SELECT '1'::int, a[1:2], a[13], ':x', \":x\", $$ :x $$, E':x' -- :x\n/* :x */");
 	CHECK_INT(unknown.len, 0);
 	CHECK_EXPAND("SELECT x::int, x :: int, :x::int", "1:SELECT x::int, x :: int, YY::int");
 	CHECK_EXPAND("SELECT a := 1, ':' , : , :9, :$x", "1:SELECT a := 1, ':' , : , :9, :$x");
@@ -237,32 +237,36 @@ static void variable_value_may_hold_semicolon(void)
 
 static void meta_commands_are_items(void)
 {
-	CHECK_SPLIT("\\set x 1\nSELECT :x;\n\\echo hi  'there' \r\n-- gone\n\\unset x", "1:\\set[x 1]|2:SELECT :x|3:\\echo[hi  "
-	                                                                              "'there']|5:\\unset[x]");
+	CHECK_SPLIT("\\set x 1\nSELECT :x;\n\\echo hi  'there' \r\n-- gone\n\\unset x",
+	            "1:\\set[x 1]|2:SELECT :x|3:\\echo[hi  "
+	            "'there']|5:\\unset[x]");
 	CHECK_SPLIT("\\endif\n\\if :{?x}\n", "1:\\endif[]|2:\\if[:{?x}]");
 	CHECK_SPLIT("SELECT 1;\\echo a\n", "1:SELECT 1|1:\\echo[a]");
 	/* Inside quotes, dollar quotes and comments a backslash is data. */
 	CHECK_SPLIT("SELECT '\\n', $$\\$$, \"a\\b\" -- \\x\n;", "1:SELECT '\\n', $$\\$$, \"a\\b\" -- \\x");
 	CHECK_SPLIT_ERROR("SELECT 1\n\\set x 1\n;", "line 2: \\set inside a statement (started on line 1): end the "
 	                                            "statement with ';' first");
-	CHECK_SPLIT_ERROR("SELECT 1 \\gexec", "line 1: \\gexec inside a statement (started on line 1): end the statement "
-	                                      "with ';' first");
+	CHECK_SPLIT_ERROR("SELECT 1 \\gexec",
+	                  "line 1: \\gexec inside a statement (started on line 1): end the statement "
+	                  "with ';' first");
 }
 
 static void gset_ends_a_statement(void)
 {
 	CHECK_SPLIT("SELECT 1 AS a \\gset p_\nSELECT 2;", "1:SELECT 1 AS a\\gset[p_]|2:SELECT 2");
 	CHECK_SPLIT("SELECT\n 1 AS a\\gset\n", "1:SELECT\n 1 AS a\\gset[]");
-	CHECK_SPLIT_ERROR("SELECT 1;\n\\gset", "line 2: \\gset without a query: write it after one, as in SELECT 1 AS x "
-	                                       "\\gset");
+	CHECK_SPLIT_ERROR("SELECT 1;\n\\gset",
+	                  "line 2: \\gset without a query: write it after one, as in SELECT 1 AS x "
+	                  "\\gset");
 }
 
 static void copy_from_stdin_data(void)
 {
 	CHECK_SPLIT("COPY t (a, b) FROM stdin;\n1\t\\N\nx\\\\y;\t'\"$$\n\\set no\n\\.\nSELECT 1;",
 	            "1:COPY t (a, b) FROM stdin<1\t\\N\nx\\\\y;\t'\"$$\n\\set no\n>|6:SELECT 1");
-	CHECK_SPLIT("copy t from STDIN with (format csv);  \r\na,b\r\n\\.\r\n\\echo x", "1:copy t from STDIN with "
-	                                                                              "(format csv)<a,b\r\n>|4:\\echo[x]");
+	CHECK_SPLIT("copy t from STDIN with (format csv);  \r\na,b\r\n\\.\r\n\\echo x",
+	            "1:copy t from STDIN with "
+	            "(format csv)<a,b\r\n>|4:\\echo[x]");
 	CHECK_SPLIT("COPY t FROM stdin;\n\\.", "1:COPY t FROM stdin<>");
 	CHECK_SPLIT("COPY t FROM stdin;\n\\.x\n \\.\n\\.\n", "1:COPY t FROM stdin<\\.x\n \\.\n>");
 	/* Not COPY FROM stdin: no data follows. */
@@ -270,14 +274,16 @@ static void copy_from_stdin_data(void)
 	            "1:COPY (SELECT a FROM stdin) TO STDOUT|2:SELECT 1");
 	CHECK_SPLIT("COPY t FROM '/x/stdin';\nCOPY t TO stdout;", "1:COPY t FROM '/x/stdin'|2:COPY t TO stdout");
 	CHECK_SPLIT("SELECT 'copy' FROM stdin;\nSELECT 1;", "1:SELECT 'copy' FROM stdin|2:SELECT 1");
-	CHECK_SPLIT_ERROR("COPY t FROM stdin;\n1\n2\n", "line 2: the COPY data starting here has no end: a line \\. must "
-	                                                "follow it");
+	CHECK_SPLIT_ERROR("COPY t FROM stdin;\n1\n2\n",
+	                  "line 2: the COPY data starting here has no end: a line \\. must "
+	                  "follow it");
 	CHECK_SPLIT_ERROR("\nCOPY t FROM stdin", "line 2: COPY ... FROM stdin has no data: end it with ';' and put the "
-	                                          "data on the lines after it, ended by a line \\.");
-	CHECK_SPLIT_ERROR("COPY t FROM stdin;", "line 1: COPY ... FROM stdin has no data: put it on the lines after the "
-	                                        "statement, ended by a line \\.");
+	                                         "data on the lines after it, ended by a line \\.");
+	CHECK_SPLIT_ERROR("COPY t FROM stdin;",
+	                  "line 1: COPY ... FROM stdin has no data: put it on the lines after the "
+	                  "statement, ended by a line \\.");
 	CHECK_SPLIT_ERROR("COPY t FROM stdin; SELECT 1;\n\\.\n", "line 1: text after COPY ... FROM stdin; on its line: "
-	                                                          "its data starts on the next line");
+	                                                         "its data starts on the next line");
 }
 
 static void variable_set_test(void)
@@ -307,7 +313,7 @@ static void meta_arguments_like_psql(void)
 {
 	set_var("v=it's");
 	CHECK_STR(args_of("  a  'b c' \"D e\" 'it''s' 'x\\ty\\101\\x41\\q' "), "[a] [b c] [\"D e\"] [it's] [x\ty"
-	                                                                     "AAq]");
+	                                                                       "AAq]");
 	CHECK_STR(args_of(":v :'v' :\"v\" :{?v} :{?nope} :nope pre:v:v a::b ''"),
 	          "[it's] ['it''s'] [\"it's\"] [TRUE] [FALSE] [:nope] [preit'sit's] [a::b] []");
 	CHECK_STR(args_of("'don''t' x'y z'w"), "[don't] [xy zw]");
@@ -401,17 +407,16 @@ static const char *run_metas(const char *const *cmds)
 static void conditionals_follow_psql(void)
 {
 	set_var("yes=on");
-	const char *const nested[] = { "if :yes",  "echo a",      "if 0",    "echo no",   "elif ye", "echo b",
-		                       "elif 1",   "echo no",     "else",    "echo no",   "endif",   "elif true",
-		                       "echo no",  "else",        "if t",    "echo no",   "endif",   "endif",
-		                       "echo c",   NULL };
+	const char *const nested[] = { "if :yes", "echo a",  "if 0",    "echo no", "elif ye",   "echo b",  "elif 1",
+		                       "echo no", "else",    "echo no", "endif",   "elif true", "echo no", "else",
+		                       "if t",    "echo no", "endif",   "endif",   "echo c",    NULL };
 	CHECK_STR(run_metas(nested), "a\nb\nc\n");
-	const char *const else_branch[] = { "if off", "echo no", "elif false", "echo no", "else", "echo yes", "endif",
-		                            NULL };
+	const char *const else_branch[] = { "if off", "echo no",  "elif false", "echo no",
+		                            "else",   "echo yes", "endif",      NULL };
 	CHECK_STR(run_metas(else_branch), "yes\n");
 	/* An inactive branch's expression is not evaluated, so even an invalid one is fine there. */
-	const char *const skipped[] = { "if 1", "elif bogus", "else", "endif", "if 0", "if bogus", "endif", "endif",
-		                        NULL };
+	const char *const skipped[] = { "if 1",     "elif bogus", "else",  "endif", "if 0",
+		                        "if bogus", "endif",      "endif", NULL };
 	CHECK_STR(run_metas(skipped), "");
 	const char *const invalid[] = { "if yes", "elif x", "endif", NULL };
 	CHECK_STR(run_metas(invalid) + 0, "");
@@ -478,7 +483,8 @@ static void script_includes(void)
 	CHECK(mkdir(tt_path("sub"), 0700) == 0);
 	write_file("sub/inner.sql", "SELECT 2;\n\\ir leaf.sql\n");
 	write_file("sub/leaf.sql", "SELECT 3;\n");
-	const char *main_sql = write_file("main.sql", "SELECT 1;\n\\ir sub/inner.sql\n\\include_relative sub/leaf.sql\n");
+	const char *main_sql =
+	        write_file("main.sql", "SELECT 1;\n\\ir sub/inner.sql\n\\include_relative sub/leaf.sql\n");
 	CHECK_STR(load(main_sql), "OK 4");
 	CHECK_STR(loaded.steps[1].stmt->text, "SELECT 2");
 	CHECK_STR(in_dir(loaded.steps[2].file), "D/sub/leaf.sql");
@@ -496,48 +502,56 @@ static void script_includes(void)
 	CHECK_STR(in_dir(load(write_file("self.sql", "\\ir self.sql\n"))), "D/self.sql:1: include cycle: D/self.sql -> "
 	                                                                   "D/self.sql");
 	/* Includes in any \if branch are read up front. */
-	CHECK_STR(in_dir(load(write_file("branch.sql", "\\if 0\n\\ir nope.sql\n\\endif\n"))), "D/branch.sql:2: cannot "
-	                                                                                     "read D/nope.sql: No such "
-	                                                                                     "file or directory");
+	CHECK_STR(in_dir(load(write_file("branch.sql", "\\if 0\n\\ir nope.sql\n\\endif\n"))),
+	          "D/branch.sql:2: cannot "
+	          "read D/nope.sql: No such "
+	          "file or directory");
 	set_var("dir=sub");
 	CHECK_STR(load(write_file("var.sql", "\\ir :dir/leaf.sql\n")), "OK 1");
 }
 
 static void script_checks_meta_commands(void)
 {
-	CHECK_STR(in_dir(load(write_file("u.sql", "SELECT 1;\n\n\\copy t from x\n"))), "D/u.sql:3: the psql meta-command "
-	                                                                            "\\copy is not supported by "
-	                                                                            "postgres-runner run");
-	CHECK_STR(in_dir(load(write_file("q.sql", "\\echo 'abc\n"))), "D/q.sql:1: \\echo: unterminated quoted string in "
-	                                                             "the meta-command's arguments");
+	CHECK_STR(in_dir(load(write_file("u.sql", "SELECT 1;\n\n\\copy t from x\n"))),
+	          "D/u.sql:3: the psql meta-command "
+	          "\\copy is not supported by "
+	          "postgres-runner run");
+	CHECK_STR(in_dir(load(write_file("q.sql", "\\echo 'abc\n"))),
+	          "D/q.sql:1: \\echo: unterminated quoted string in "
+	          "the meta-command's arguments");
 	CHECK_STR(in_dir(load(write_file("s.sql", "\\set 'a b' 1\n"))), "D/s.sql:1: \\set: invalid variable name: \"a "
-	                                                               "b\"");
-	CHECK_STR(in_dir(load(write_file("g.sql", "SELECT 1 \\gset a b\n"))), "D/g.sql:1: \\gset: takes at most "
-	                                                                     "one argument, the prefix of the variable "
-	                                                                     "names");
+	                                                                "b\"");
+	CHECK_STR(in_dir(load(write_file("g.sql", "SELECT 1 \\gset a b\n"))),
+	          "D/g.sql:1: \\gset: takes at most "
+	          "one argument, the prefix of the variable "
+	          "names");
 	CHECK_STR(in_dir(load(write_file("sp.sql", "SELECT 'x\n"))), "D/sp.sql: line 1: unterminated quoted string");
-	CHECK_STR(load(write_file("ok.sql", "\\set a 1\n\\if :a\n\\echo x\n\\elif 0\n\\else\n\\endif\nSELECT 1 \\gset\n")),
+	CHECK_STR(load(write_file("ok.sql",
+	                          "\\set a 1\n\\if :a\n\\echo x\n\\elif 0\n\\else\n\\endif\nSELECT 1 \\gset\n")),
 	          "OK 7");
 }
 
 static void script_checks_conditionals(void)
 {
 	CHECK_STR(in_dir(load(write_file("c1.sql", "\\if 1\nSELECT 1;\n"))), "D/c1.sql:1: \\if without \\endif in the "
-	                                                                   "same file");
-	CHECK_STR(in_dir(load(write_file("c2.sql", "\\endif\n"))), "D/c2.sql:1: \\endif without a matching \\if in this "
-	                                                          "file");
+	                                                                     "same file");
+	CHECK_STR(in_dir(load(write_file("c2.sql", "\\endif\n"))),
+	          "D/c2.sql:1: \\endif without a matching \\if in this "
+	          "file");
 	CHECK_STR(in_dir(load(write_file("c3.sql", "\\if 1\n\\else\n\\elif 1\n\\endif\n"))), "D/c3.sql:3: \\elif after "
-	                                                                                    "\\else (the \\if is on "
-	                                                                                    "line 1)");
-	CHECK_STR(in_dir(load(write_file("c4.sql", "\\if 1\n\\else\n\\else\n\\endif\n"))), "D/c4.sql:3: \\else after "
-	                                                                                  "\\else (the \\if is on line "
-	                                                                                  "1)");
+	                                                                                     "\\else (the \\if is on "
+	                                                                                     "line 1)");
+	CHECK_STR(in_dir(load(write_file("c4.sql", "\\if 1\n\\else\n\\else\n\\endif\n"))),
+	          "D/c4.sql:3: \\else after "
+	          "\\else (the \\if is on line "
+	          "1)");
 	/* An \if must end in the file that opens it, as in psql. */
 	write_file("open.sql", "\\if 1\n");
-	CHECK_STR(in_dir(load(write_file("c5.sql", "\\ir open.sql\n\\endif\n"))), "D/open.sql:1: \\if without \\endif in "
-	                                                                         "the same file");
+	CHECK_STR(in_dir(load(write_file("c5.sql", "\\ir open.sql\n\\endif\n"))),
+	          "D/open.sql:1: \\if without \\endif in "
+	          "the same file");
 	CHECK_STR(in_dir(load(write_file("c6.sql", "\\if\n\\endif\n"))), "D/c6.sql:1: \\if: missing required "
-	                                                                "argument");
+	                                                                 "argument");
 }
 
 static void script_restrict_mode(void)
@@ -545,17 +559,18 @@ static void script_restrict_mode(void)
 	CHECK_STR(load(write_file("r1.sql", "\\restrict K1\nSELECT 1;\nCOPY t FROM stdin;\n\\echo x\n\\.\n\\unrestrict "
 	                                    "K1\n\\echo after\n")),
 	          "OK 5");
-	CHECK_STR(in_dir(load(write_file("r2.sql", "\\restrict K1\n\\echo x\n\\unrestrict K1\n"))), "D/r2.sql:2: \\echo: "
-	                                                                                          "backslash commands "
-	                                                                                          "are restricted; only "
-	                                                                                          "\\unrestrict is "
-	                                                                                          "allowed");
+	CHECK_STR(in_dir(load(write_file("r2.sql", "\\restrict K1\n\\echo x\n\\unrestrict K1\n"))),
+	          "D/r2.sql:2: \\echo: "
+	          "backslash commands "
+	          "are restricted; only "
+	          "\\unrestrict is "
+	          "allowed");
 	CHECK_STR(in_dir(load(write_file("r3.sql", "\\restrict K1\n\\unrestrict K2\n"))), "D/r3.sql:2: \\unrestrict: "
-	                                                                                "wrong key");
+	                                                                                  "wrong key");
 	CHECK_STR(in_dir(load(write_file("r4.sql", "\\unrestrict K1\n"))), "D/r4.sql:1: \\unrestrict: not currently in "
-	                                                                  "restricted mode");
+	                                                                   "restricted mode");
 	CHECK_STR(in_dir(load(write_file("r5.sql", "\\restrict\n"))), "D/r5.sql:1: \\restrict: missing "
-	                                                             "required argument");
+	                                                              "required argument");
 	CHECK_STR(load(write_file("r6.sql", "\\restrict K1\nSELECT 1;\n")), "OK 2");
 }
 
