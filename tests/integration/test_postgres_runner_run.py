@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import secrets
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from harness.checks import assert_fails, assert_ok, wait_until
-from harness.pgcluster import PgCluster
+from harness.pgcluster import PG_BIN, PgCluster
 from harness.result import RunResult
 from harness.runner import start_runner
 
@@ -787,3 +788,84 @@ def test_sigterm_with_copy_data(
         timeout=2,
     )
     assert count(pg, pg_db, "slow") == 0
+
+
+#: Meta-commands whose output psql itself gives us to compare with (\echo after \set, \gset,
+#: \if with psql booleans, quoting of :'v' and :"v", argument quotes and escapes).
+ORACLE_SCRIPT = r"""
+\set v 'back\\slash it''s'
+\echo :v :'v' :"v" '\101\x41\q' x'y z'w "dq  kept" :{?v} :{?nope} :nope pre:v a::b
+SELECT 1 AS one, NULL AS gone, 'two words' AS two \gset p_
+\echo :p_one :{?p_gone} :'p_two'
+\set p_gone here
+SELECT NULL AS p_gone \gset
+\echo :{?p_gone}
+\if :{?p_one}
+  \echo one is set
+  \if f
+    \echo no
+  \elif 'YES'
+    \echo elif yes
+  \else
+    \echo no
+  \endif
+\elif bogus
+  \echo no
+\else
+  \echo no
+\endif
+\unset v
+\echo :v -n
+\echo -n a b
+\echo c
+SELECT 1 AS "Mixed" \gset
+\echo :Mixed
+"""
+
+BOOLEANS = [
+    "t",
+    "TRUE",
+    "tru",
+    "y",
+    "Yes",
+    "on",
+    "ON",
+    "1",
+    "f",
+    "False",
+    "n",
+    "NO",
+    "of",
+    "OFF",
+    "0",
+]
+
+
+def test_meta_commands_print_what_psql_prints(
+    postgres_runner: Runner, pg: PgCluster, tmp_path: Path
+) -> None:
+    script = tmp_path / "oracle.sql"
+    booleans = "".join(
+        f"\\if {b}\n\\echo {b} true\n\\else\n\\echo {b} false\n\\endif\n"
+        for b in BOOLEANS
+    )
+    script.write_text(ORACLE_SCRIPT + booleans)
+    psql = subprocess.run(
+        [
+            str(PG_BIN / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(pg.socket_dir),
+        ]
+        + ["-p", str(pg.port), "-U", pg.superuser, "-d", pg.dbname, "-f", str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = postgres_runner(["run", "--conn", "pg", str(script)], env=pg.conn_env())
+    assert_ok(result)
+    assert result.data_lines() == psql.stdout.splitlines()
+    assert f"{BOOLEANS[-1]} false" in result.data_lines()
