@@ -10,7 +10,6 @@
 #include "clock.h"
 #include "commands.h"
 #include "exitcode.h"
-#include "fsutil.h"
 #include "log.h"
 #include "pgconn.h"
 #include "psqlmeta.h"
