@@ -344,13 +344,19 @@ static void echo(const struct meta_state *st, const struct strlist *args)
 	fflush(st->out);
 }
 
-static void set_variable(struct meta_state *st, const struct strlist *args)
+/* A script that sets a variable from itself twice per line would grow it exponentially. */
+#define VALUE_MAX ((size_t)16 * 1024 * 1024)
+
+static int set_variable(struct meta_state *st, const struct strlist *args, char *err, size_t errlen)
 {
 	struct buf value = BUF_INIT;
-	for (size_t i = 1; i < args->len; i++) /* psql joins the values without blanks */
+	for (size_t i = 1; i < args->len && value.len <= VALUE_MAX; i++) /* psql joins the values without blanks */
 		buf_puts(&value, args->items[i]);
-	meta_var_set(&st->vars, args->items[0], buf_str(&value));
+	int rc = value.len <= VALUE_MAX ? 0 : args_fail(err, errlen, "the value would be longer than 16 MB");
+	if (rc == 0)
+		meta_var_set(&st->vars, args->items[0], buf_str(&value));
 	buf_free(&value);
+	return rc;
 }
 
 int meta_run(struct meta_state *st, const char *cmd, const char *raw_args, char *err, size_t errlen)
@@ -366,7 +372,7 @@ int meta_run(struct meta_state *st, const char *cmd, const char *raw_args, char 
 	if (rc == 0 && strcmp(cmd, "set") == 0 && args.len == 0)
 		list_variables(st);
 	else if (rc == 0 && strcmp(cmd, "set") == 0)
-		set_variable(st, &args);
+		rc = set_variable(st, &args, err, errlen);
 	else if (rc == 0 && strcmp(cmd, "unset") == 0)
 		meta_var_unset(&st->vars, args.items[0]);
 	else if (rc == 0 && strcmp(cmd, "echo") == 0)

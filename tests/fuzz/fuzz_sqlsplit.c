@@ -51,7 +51,8 @@ static void check_plain(const char *text)
 	sql_script_free(&script);
 }
 
-/* Expand every statement and run every meta-command (\i and \ir do nothing at run time). */
+/* Expand every statement and run every meta-command (\i and \ir do nothing at run time). \set
+ * may double a value each time (\set v :v:v), so only the first few run. */
 static void check_vars(const char *text)
 {
 	static const char *const items[] = { "v=it's", "b=back\\slash", "i=we\"ird", "n=1; SELECT 2", "x=:x",
@@ -61,6 +62,7 @@ static void check_vars(const char *text)
 		strlist_push(&st.vars, items[i]);
 	struct sql_script script;
 	char err[256];
+	int sets = 0;
 	if (st.out && sql_split(text, &script, err, sizeof err) == 0) {
 		for (size_t i = 0; i < script.len; i++) {
 			const struct sql_stmt *s = &script.stmts[i];
@@ -68,7 +70,7 @@ static void check_vars(const char *text)
 			struct buf out = BUF_INIT;
 			if (!s->meta_args)
 				sql_expand(s->text, &st.vars, &out, NULL, err, sizeof err);
-			else if (cmd)
+			else if (cmd && (strcmp(cmd, "set") != 0 || sets++ < 8))
 				meta_run(&st, cmd, s->meta_args, err, sizeof err);
 			buf_free(&out);
 		}

@@ -426,6 +426,14 @@ static void conditionals_follow_psql(void)
 	CHECK_STR(run_metas(unset_test), "set\n");
 }
 
+static void set_value_size_is_bounded(void)
+{
+	const char *cmds[40] = { "set v 0123456789abcdef" };
+	for (int i = 1; i < 39; i++)
+		cmds[i] = "set v :v:v";
+	CHECK_STR(run_metas(cmds), "ERROR the value would be longer than 16 MB");
+}
+
 static void set_unset_echo(void)
 {
 	const char *const cmds[] = { "set a 'x y' z", "echo :a :'a'", "set b", "echo -n [:b]",
@@ -639,7 +647,7 @@ TT_MAIN(TT_CASE(simple_statements), TT_CASE(trailing_statement_without_semicolon
         TT_CASE(meta_commands_are_items), TT_CASE(gset_ends_a_statement), TT_CASE(copy_from_stdin_data),
         TT_CASE(variable_set_test), TT_CASE(meta_arguments_like_psql), TT_CASE(meta_names_and_checks),
         TT_CASE(psql_booleans), TT_CASE(variables_set_and_unset), TT_CASE(conditionals_follow_psql),
-        TT_CASE(set_unset_echo), TT_CASE(script_includes), TT_CASE(script_checks_meta_commands),
-        TT_CASE(script_checks_conditionals), TT_CASE(script_restrict_mode), TT_CASE(script_from_command_text),
-        TT_CASE(script_size_limit), TT_CASE(unterminated_errors_have_line), TT_CASE(statement_text_trimmed),
-        TT_CASE(long_and_binary_input))
+        TT_CASE(set_unset_echo), TT_CASE(set_value_size_is_bounded), TT_CASE(script_includes),
+        TT_CASE(script_checks_meta_commands), TT_CASE(script_checks_conditionals), TT_CASE(script_restrict_mode),
+        TT_CASE(script_from_command_text), TT_CASE(script_size_limit), TT_CASE(unterminated_errors_have_line),
+        TT_CASE(statement_text_trimmed), TT_CASE(long_and_binary_input))
