@@ -16,11 +16,10 @@
 #include "result.h"
 #include "script.h"
 #include "signals.h"
+#include "sqlresult.h"
 #include "sqlsplit.h"
 
 #define SCRIPT_MAX_BYTES (256L * 1024 * 1024)
-/* The result goes to XCom: past this many statements only the totals grow. */
-#define RESULT_MAX_STATEMENTS 200
 /* Inline COPY data goes to the server in pieces this big, so a stop signal is seen between them. */
 #define COPY_CHUNK ((size_t)256 * 1024)
 
@@ -48,31 +47,14 @@ static int load_script(const struct strlist *files, struct script *script)
 	return TR_EXIT_OK;
 }
 
-/* "INSERT 0 5" -> "INSERT", "CREATE TABLE" -> "CREATE TABLE". */
-static void command_word(const char *status, char *out, size_t len)
-{
-	snprintf(out, len, "%s", status);
-	for (char *end = out + strlen(out); end > out && strchr("0123456789 ", end[-1]); end--)
-		end[-1] = '\0';
-}
-
 static void record_statement(struct run *run, const struct script_step *step, const PGresult *res, double ms)
 {
 	char command[64];
-	command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
+	sql_command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
 	const char *tuples = PQcmdTuples((PGresult *)res);
 	long rows = *tuples ? strtol(tuples, NULL, 10) : PQntuples(res);
 	run->rows += rows;
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "file", step->file);
-	cJSON_AddNumberToObject(f, "line", step->stmt->line);
-	cJSON_AddStringToObject(f, "command", command);
-	cJSON_AddNumberToObject(f, "rows", (double)rows);
-	cJSON_AddNumberToObject(f, "ms", (double)(long)(ms * 1000) / 1000);
-	if (cJSON_GetArraySize(run->list) < RESULT_MAX_STATEMENTS)
-		cJSON_AddItemToArray(run->list, cJSON_Duplicate(f, 1));
-	log_event(LOG_LEVEL_INFO, "statement", f, "%s:%d %s (%ld rows, %.1f ms)", step->file, step->stmt->line, command,
-	          rows, ms);
+	sql_record_statement(run->list, step->file, step->stmt->line, command, rows, ms);
 }
 
 /* Wait until libpq's send queue is empty; false on a stop signal or a broken connection. */
@@ -285,7 +267,7 @@ static int exec_script(PGconn *conn, const struct script *script)
 		rc = exec_simple(conn, "COMMIT");
 	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
 	    PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
-		PQclear(PQexec(conn, "ROLLBACK"));
+		PQclear(pg_exec(conn, "ROLLBACK"));
 		log_warn("rollback", "rolled back: nothing of this run was committed%s",
 		         opts.no_transaction ? " after the last successful statement" : "");
 	}
@@ -322,7 +304,7 @@ static int run_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt run_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "command", 'c', OPT_STRING, &opts.command, "SQL", "run this SQL instead of files", 0 },
 	{ "variable", 'v', OPT_LIST, &opts.vars, "NAME=VALUE", "set a variable for :NAME, :'NAME' and :\"NAME\"", 0 },
 	{ "no-transaction", 0, OPT_BOOL, &opts.no_transaction, NULL,
