@@ -96,8 +96,9 @@ static void signal_leftovers(pid_t group, int sig)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char path[64], buf[512];
-		long pid = atol(de->d_name);
-		if (pid <= 0)
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (pid <= 0 || *end)
 			continue;
 		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 		FILE *f = fopen(path, "re");
@@ -107,8 +108,8 @@ static void signal_leftovers(pid_t group, int sig)
 		fclose(f);
 		buf[n] = '\0';
 		const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-		int ppid;
-		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
+		/* after the name: " STATE PPID ..." */
+		if (p && strlen(p) > 4 && strtol(p + 4, NULL, 10) == self)
 			kill((pid_t)pid, sig);
 	}
 	closedir(d);
@@ -169,7 +170,7 @@ static void on_signal(struct run_state *rs, int sig)
 /* Sleep until a signal or the next deadline; act on whichever came. */
 static void wait_step(struct run_state *rs, const sigset_t *set)
 {
-	long now = now_ms(), next = now + 60 * 1000;
+	long now = now_ms(), next = now + 60000;
 	if (rs->timeout_at && rs->timeout_at < next)
 		next = rs->timeout_at;
 	if (rs->kill_at && rs->kill_at < next)
