@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,29 +133,41 @@ static void stop_then_grace_reports_the_stop_signal(void)
 	CHECK_INT(child_exit_code(&st), 143);
 }
 
-static void orphans_are_reaped_and_ended(void)
+/* Run script with ORPHAN set to a file where the script's orphan writes its pid, then check that
+ * the orphan is gone: ended and reaped (a zombie would still answer kill 0). */
+static void check_orphan_gone(const char *script, const struct child_opts *opts, int want_code)
 {
-	/* The grandchild outlives its parent in another process group (setsid): we adopt it as
-	 * subreaper, end it and reap it. */
+	char file[300], full[1024];
+	snprintf(file, sizeof file, "%s/orphan.pid", tt_dir);
+	snprintf(full, sizeof full, "export ORPHAN='%s'; %s", file, script);
 	struct child_status st;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_INT(run_sh("setsid sleep 30 & sleep 30 & exit 5", &defaults, &st), 0);
-	CHECK_INT(st.exit_code, 5);
+	CHECK_INT(run_sh(full, opts, &st), 0);
+	CHECK_INT(st.exit_code, want_code);
 	CHECK(elapsed_ms(&t0) < 2000);
 	CHECK(no_child_left());
+	char *text = tt_read(file);
+	long pid = text ? strtol(text, NULL, 10) : 0;
+	CHECK(pid > 0);
+	CHECK(pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH);
+	free(text);
+}
+
+/* The grandchild outlives its parent in another session: we adopt it as subreaper, end it and
+ * reap it. */
+#define START_ORPHAN                                                                                                   \
+	"setsid sh -c 'echo $$ > \"$ORPHAN\"; exec sleep 30' & while [ ! -s \"$ORPHAN\" ]; do sleep 0.01; done; "
+
+static void orphans_are_reaped_and_ended(void)
+{
+	check_orphan_gone(START_ORPHAN "sleep 30 & exit 5", &defaults, 5);
 }
 
 static void orphans_ignoring_term_get_killed(void)
 {
-	struct child_status st;
 	struct child_opts o = { .grace_ms = 200 };
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_INT(run_sh("trap '' TERM; setsid sleep 30 & exit 0", &o, &st), 0);
-	CHECK_INT(st.exit_code, 0);
-	CHECK(elapsed_ms(&t0) < 2000);
-	CHECK(no_child_left());
+	check_orphan_gone("trap '' TERM; " START_ORPHAN "exit 0", &o, 0);
 }
 
 static void signal_state_is_clean_before_exec(void)
