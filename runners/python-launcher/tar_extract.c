@@ -11,7 +11,7 @@
 
 #include "tar.h"
 
-static int fail(struct tar_reader *r, const struct tar_entry *e, const char *what)
+static int fail_errno(struct tar_reader *r, const struct tar_entry *e, const char *what)
 {
 	snprintf(r->err, sizeof r->err, "entry '%.300s': %s: %s", e->path, what, strerror(errno));
 	return -1;
@@ -60,7 +60,7 @@ static int extract_file(struct tar_reader *r, const struct tar_entry *e, int dir
 	mode_t mode = (e->mode & 0111) ? 0755 : 0644;
 	int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
-		return fail(r, e, "cannot create");
+		return fail_errno(r, e, "cannot create");
 	static char buf[65536];
 	ssize_t n;
 	int rc = 0;
@@ -68,10 +68,10 @@ static int extract_file(struct tar_reader *r, const struct tar_entry *e, int dir
 		if (n < 0)
 			rc = -1;
 		else if (write_all(fd, buf, (size_t)n) < 0)
-			rc = fail(r, e, "cannot write");
+			rc = fail_errno(r, e, "cannot write");
 	}
 	if (close(fd) < 0 && rc == 0)
-		rc = fail(r, e, "cannot write");
+		rc = fail_errno(r, e, "cannot write");
 	return rc;
 }
 
@@ -82,7 +82,7 @@ static int extract_dir(struct tar_reader *r, const struct tar_entry *e, int dir,
 		return 0;
 	if (errno == EEXIST && fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	return fail(r, e, "cannot create the folder");
+	return fail_errno(r, e, "cannot create the folder");
 }
 
 /* Only to a regular file already extracted: a hardlinked symlink would resolve from its new place. */
@@ -93,12 +93,12 @@ static int extract_hardlink(struct tar_reader *r, const struct tar_entry *e, int
 	struct stat st;
 	int rc = 0;
 	if (tdir < 0 || fstatat(tdir, target_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = fail(r, e, "hardlink target missing");
+		rc = fail_errno(r, e, "hardlink target missing");
 	else if (!S_ISREG(st.st_mode)) {
 		snprintf(r->err, sizeof r->err, "entry '%.300s': hardlink to something else than a file", e->path);
 		rc = -1;
 	} else if (linkat(tdir, target_leaf, dir, leaf, 0) < 0)
-		rc = fail(r, e, "cannot link");
+		rc = fail_errno(r, e, "cannot link");
 	if (tdir >= 0)
 		close(tdir);
 	return rc;
@@ -109,12 +109,14 @@ static int extract_one(struct tar_reader *r, const struct tar_entry *e, int root
 	const char *leaf;
 	int dir = open_parent(root, e->path, &leaf, 1);
 	if (dir < 0)
-		return fail(r, e, "cannot open its folder (a symlink or a file is in the way?)");
+		return fail_errno(r, e, "cannot open its folder (a symlink or a file is in the way?)");
 	int rc;
 	switch (e->type) {
 	case TAR_FILE: rc = extract_file(r, e, dir, leaf); break;
 	case TAR_DIR: rc = extract_dir(r, e, dir, leaf); break;
-	case TAR_SYMLINK: rc = symlinkat(e->link, dir, leaf) < 0 ? fail(r, e, "cannot create the symlink") : 0; break;
+	case TAR_SYMLINK:
+		rc = symlinkat(e->link, dir, leaf) < 0 ? fail_errno(r, e, "cannot create the symlink") : 0;
+		break;
 	default: rc = extract_hardlink(r, e, root, dir, leaf); break;
 	}
 	close(dir);
