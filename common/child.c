@@ -189,6 +189,8 @@ static void wait_step(struct run_state *rs, const sigset_t *set)
 		kill(-rs->pid, SIGTERM);
 		begin_stop(rs);
 	}
+	if (rs->main_done && rs->kill_at && now < rs->kill_at)
+		signal_leftovers(rs->pid, SIGTERM); /* again, for those a dying parent re-parents to us */
 	if (rs->kill_at && now >= rs->kill_at) {
 		if (!rs->main_done)
 			rs->st->killed = true;
