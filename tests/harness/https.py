@@ -34,9 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        reply = self.server.owner.next_reply(
-            self.path, self.headers.get("Authorization")
-        )
+        path = self.path.split("?", 1)[0]
+        reply = self.server.owner.next_reply(path, self.headers.get("Authorization"))
         if (
             reply.bearer is not None
             and self.headers.get("Authorization") != f"Bearer {reply.bearer}"
