@@ -24,7 +24,8 @@ struct transfer {
 	int fd;
 	uint64_t bytes, max_size;
 	mbedtls_sha256_context sha;
-	bool too_big, write_failed;
+	bool too_big, write_failed, refused;
+	const struct http_opts *opts;
 	time_t last_progress;
 	const char *shown; /* the URL for logs */
 };
@@ -79,6 +80,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 	}
 	mbedtls_sha256_update(&t->sha, (const unsigned char *)data, len);
 	t->bytes += len;
+	if (t->opts->on_data && t->opts->on_data(t->opts->ctx, data, len) < 0) {
+		t->refused = true;
+		return 0;
+	}
 	return len;
 }
 
@@ -139,6 +144,10 @@ static int classify(const struct transfer *t, CURLcode cc, long status, const ch
 		         (unsigned long long)t->max_size);
 		return TR_EXIT_USAGE;
 	}
+	if (t->refused) {
+		snprintf(err, errlen, "%s: the data was refused while it arrived", t->shown);
+		return TR_EXIT_USAGE;
+	}
 	if (t->write_failed) {
 		snprintf(err, errlen, "cannot write the download: %s", strerror(errno));
 		return TR_EXIT_FAILED;
@@ -171,7 +180,7 @@ static int attempt(struct transfer *t, char *err, size_t errlen, long *status, l
 		return TR_EXIT_FAILED;
 	}
 	t->bytes = 0;
-	t->too_big = t->write_failed = false;
+	t->too_big = t->write_failed = t->refused = false;
 	mbedtls_sha256_free(&t->sha);
 	mbedtls_sha256_init(&t->sha);
 	mbedtls_sha256_starts(&t->sha, 0);
@@ -197,7 +206,7 @@ int http_download(const char *url, int fd, const struct http_opts *opts, struct 
                   size_t errlen)
 {
 	memset(res, 0, sizeof *res);
-	struct transfer t = { .fd = fd, .max_size = opts->max_size, .last_progress = time(NULL) };
+	struct transfer t = { .fd = fd, .max_size = opts->max_size, .last_progress = time(NULL), .opts = opts };
 	char *shown = http_display_url(url);
 	t.shown = shown;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -211,7 +220,8 @@ int http_download(const char *url, int fd, const struct http_opts *opts, struct 
 	long delay = opts->backoff_ms > 0 ? opts->backoff_ms : 500;
 	while (t.curl) {
 		long status = 0, retry_after = 0;
-		res->attempts++;
+		if (res->attempts++ && opts->on_restart)
+			opts->on_restart(opts->ctx);
 		rc = attempt(&t, err, errlen, &status, &retry_after);
 		res->status = status;
 		if (rc != TR_EXIT_TEMPFAIL || res->attempts > opts->retries)

@@ -24,6 +24,12 @@ struct http_opts {
 	int retries;             /* extra attempts after the first */
 	long backoff_ms;         /* first delay between attempts, doubled each time; 0: 500 ms */
 	uint64_t max_size;       /* bytes; 0: no cap */
+	/* Optional: a consumer that sees the body as it arrives, next to the file (an unpacker
+	 * working while the download runs). on_data returns 0, or -1 to stop the download (it then
+	 * ends as TR_EXIT_USAGE: the consumer refused the data); on_restart runs before a retry. */
+	int (*on_data)(void *ctx, const void *data, size_t len);
+	void (*on_restart)(void *ctx);
+	void *ctx;
 };
 
 struct http_result {

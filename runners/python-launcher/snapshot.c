@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "buf.h"
 #include "exitcode.h"
@@ -19,6 +18,7 @@
 #include "result.h"
 #include "secret.h"
 #include "tar.h"
+#include "unpack.h"
 
 #define MAX_ENTRY_NAME 4096
 
@@ -74,109 +74,61 @@ static int sha256_file(const char *path, char out[65], char *err, size_t errlen)
 	return 0;
 }
 
-/* The archive as the tar reader sees it: gzip is detected by its magic and inflated. */
-struct source {
-	int fd;
-	bool gzip;
-	z_stream z;
-	unsigned char in[65536];
-	bool eof;
-	char err[200];
-};
-
-static ssize_t read_plain(struct source *s, void *buf, size_t n)
+static struct tar_limits limits(const struct snapshot_opts *o)
 {
-	ssize_t k;
-	do
-		k = read(s->fd, buf, n);
-	while (k < 0 && errno == EINTR);
-	return k;
+	struct tar_limits lim = { (uint64_t)o->max_size, (uint64_t)o->max_size, (unsigned long)o->max_entries };
+	return lim;
 }
 
-static ssize_t read_source(void *ctx, void *buf, size_t n)
+/* A private folder under the cache for one unpack: <cache>/.unpack-<digest prefix>-XXXXXX. */
+static char *private_folder(const struct snapshot_opts *o, const char *digest)
 {
-	struct source *s = ctx;
-	if (!s->gzip)
-		return read_plain(s, buf, n);
-	s->z.next_out = buf;
-	s->z.avail_out = (uInt)n;
-	while (s->z.avail_out == n && !s->eof) {
-		if (s->z.avail_in == 0) {
-			ssize_t k = read_plain(s, s->in, sizeof s->in);
-			if (k < 0)
-				return -1;
-			s->z.next_in = s->in;
-			s->z.avail_in = (uInt)k;
-			if (k == 0) {
-				snprintf(s->err, sizeof s->err, "the gzip stream is truncated");
-				return -1;
-			}
-		}
-		int zr = inflate(&s->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END)
-			s->eof = true;
-		else if (zr != Z_OK) {
-			snprintf(s->err, sizeof s->err, "the gzip stream is corrupt: %s",
-			         s->z.msg ? s->z.msg : "error");
-			return -1;
-		}
-	}
-	return (ssize_t)(n - s->z.avail_out);
-}
-
-static int open_source(struct source *s, const char *path, char *err, size_t errlen)
-{
-	memset(s, 0, sizeof *s);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	unsigned char magic[2];
-	if (s->fd < 0 || pread(s->fd, magic, 2, 0) < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	s->gzip = magic[0] == 0x1f && magic[1] == 0x8b;
-	if (s->gzip && inflateInit2(&s->z, 15 + 16) != Z_OK) {
-		snprintf(err, errlen, "cannot start zlib");
-		return -1;
-	}
-	return 0;
-}
-
-/* Unpack archive into a private folder under cache, then rename it to cache/<digest>. */
-static int unpack(const struct snapshot_opts *o, const char *archive, const char *digest, const char *final)
-{
-	char err[600] = "";
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s/.unpack-%.12s-XXXXXX", o->cache, digest);
-	struct source s;
+	if (mkdtemp(tmp.data))
+		return buf_detach(&tmp);
+	result_fail(TR_EXIT_FAILED, "unpack", "cannot create a folder in %s: %s", o->cache, strerror(errno));
+	buf_free(&tmp);
+	return NULL;
+}
+
+/* Make a complete unpack visible as cache/<digest>. Losing the race to another process that
+ * unpacked the same digest is success: its copy is as good as ours, which is dropped. */
+static int publish(const char *tmp, const char *final)
+{
 	int rc = TR_EXIT_OK;
-	if (!mkdtemp(tmp.data)) {
-		rc = result_fail(TR_EXIT_FAILED, "unpack", "cannot create a folder in %s: %s", o->cache,
-		                 strerror(errno));
-		buf_free(&tmp);
-		return rc;
-	}
-	if (open_source(&s, archive, err, sizeof err) == 0) {
-		struct tar_limits lim = { (uint64_t)o->max_size, (uint64_t)o->max_size, (unsigned long)o->max_entries };
-		struct tar_reader r;
-		tar_reader_init(&r, read_source, &s, &lim);
-		int dirfd = open(tmp.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0 || tar_extract(&r, dirfd) < 0)
-			snprintf(err, sizeof err, "%s", s.err[0] ? s.err : r.err);
-		if (dirfd >= 0)
-			close(dirfd);
-	}
-	if (s.fd >= 0)
-		close(s.fd);
-	if (s.gzip)
-		inflateEnd(&s.z);
-	if (err[0])
-		rc = result_fail(TR_EXIT_USAGE, "unpack", "the snapshot %.12s cannot be unpacked: %s", digest, err);
-	else if (chmod(tmp.data, 0755) < 0 || (rename(tmp.data, final) < 0 && errno != EEXIST && errno != ENOTEMPTY))
+	if (chmod(tmp, 0755) < 0 || (rename(tmp, final) < 0 && errno != EEXIST && errno != ENOTEMPTY))
 		rc = result_fail(TR_EXIT_FAILED, "unpack", "cannot move the snapshot into %s: %s", final,
 		                 strerror(errno));
-	if (access(tmp.data, F_OK) == 0) /* failed, or another process renamed its copy first */
-		snapshot_rmtree(tmp.data);
-	buf_free(&tmp);
+	if (access(tmp, F_OK) == 0)
+		snapshot_rmtree(tmp);
+	return rc;
+}
+
+static int unpack_failed(const char *digest, const char *err)
+{
+	return result_fail(TR_EXIT_USAGE, "unpack", "the snapshot %.12s cannot be unpacked: %s", digest, err);
+}
+
+/* Unpack a local archive into a private folder, then publish it. */
+static int unpack_file(const struct snapshot_opts *o, const char *archive, const char *digest, const char *final)
+{
+	char *tmp = private_folder(o, digest);
+	if (!tmp)
+		return TR_EXIT_FAILED;
+	char err[600] = "";
+	struct tar_limits lim = limits(o);
+	int fd = open(archive, O_RDONLY | O_CLOEXEC);
+	int rc = TR_EXIT_OK;
+	if (fd < 0 || unpack_fd(fd, tmp, &lim, err, sizeof err) < 0)
+		rc = unpack_failed(digest, fd < 0 ? strerror(errno) : err);
+	if (fd >= 0)
+		close(fd);
+	if (rc == TR_EXIT_OK)
+		rc = publish(tmp, final);
+	else
+		snapshot_rmtree(tmp);
+	free(tmp);
 	return rc;
 }
 
@@ -188,44 +140,77 @@ static int check_digest(const char *want, const char *got, const char *what)
 	return TR_EXIT_OK;
 }
 
-/* Download into a unique temporary file in the cache; verify; return its path in *path. */
-static int download(const struct snapshot_opts *o, char **path, cJSON *info)
+/* What a download that unpacked as it went comes to: the download's failure first, then the
+ * digest (before anything is used), then the archive's own problems. */
+static int finish_download(const struct snapshot_opts *o, int http_rc, const char *err, const struct http_result *res,
+                           bool unpacked, const char *unpack_err)
 {
-	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s/.download-XXXXXX", o->cache);
-	int fd = mkstemp(tmp.data);
-	if (fd < 0) {
-		buf_free(&tmp);
-		return result_fail(TR_EXIT_FAILED, "download", "cannot create a file in %s: %s", o->cache,
-		                   strerror(errno));
-	}
-	struct http_opts h = o->http;
-	char *token = NULL, err[600] = "";
-	int rc = TR_EXIT_OK;
-	if (o->token_file) {
-		/* the one secret-file reader: TINYRUN_TOKEN from the file the flag names */
-		setenv("TINYRUN_TOKEN_FILE", o->token_file, 1);
-		unsetenv("TINYRUN_TOKEN");
-		if (secret_getenv("TINYRUN_TOKEN", true, &token, err, sizeof err) < 0)
-			rc = result_fail(TR_EXIT_USAGE, "config", "%s", err);
-		h.token = token;
-	}
-	struct http_result res;
-	if (rc == TR_EXIT_OK && (rc = http_download(o->code, fd, &h, &res, err, sizeof err)) != TR_EXIT_OK)
-		rc = result_fail(rc, "download", "%s (after %d attempt%s)", err, res.attempts,
-		                 res.attempts == 1 ? "" : "s");
-	close(fd);
-	free(token);
+	if (http_rc != TR_EXIT_OK && !unpacked && unpack_err[0] && http_rc == TR_EXIT_USAGE)
+		return unpack_failed(o->sha256, unpack_err); /* the unpacker refused the data mid-way */
+	if (http_rc != TR_EXIT_OK)
+		return result_fail(http_rc, "download", "%s (after %d attempt%s)", err, res->attempts,
+		                   res->attempts == 1 ? "" : "s");
 	char got[65];
-	if (rc == TR_EXIT_OK) {
-		hex(res.sha256, got);
+	hex(res->sha256, got);
+	int rc = check_digest(o->sha256, got, "the downloaded snapshot");
+	if (rc == TR_EXIT_OK && !unpacked)
+		rc = unpack_failed(o->sha256, unpack_err);
+	return rc;
+}
+
+/* TINYRUN_TOKEN through the one secret-file reader, from the file --token-file names. */
+static int read_token(const struct snapshot_opts *o, char **token)
+{
+	char err[600];
+	*token = NULL;
+	if (!o->token_file)
+		return TR_EXIT_OK;
+	setenv("TINYRUN_TOKEN_FILE", o->token_file, 1);
+	unsetenv("TINYRUN_TOKEN");
+	if (secret_getenv("TINYRUN_TOKEN", true, token, err, sizeof err) < 0)
+		return result_fail(TR_EXIT_USAGE, "config", "%s", err);
+	return TR_EXIT_OK;
+}
+
+/* Download into a unique temporary file of the cache while a thread unpacks the bytes as they
+ * arrive into a private folder; publish the folder only once the digest matched. */
+static int download_and_unpack(const struct snapshot_opts *o, const char *final, cJSON *info)
+{
+	struct buf file = BUF_INIT;
+	buf_printf(&file, "%s/.download-XXXXXX", o->cache);
+	int fd = mkstemp(file.data);
+	char *tmp = fd < 0 ? NULL : private_folder(o, o->sha256);
+	char *token = NULL, err[600] = "", unpack_err[600] = "";
+	int rc = fd < 0 ? result_fail(TR_EXIT_FAILED, "download", "cannot create a file in %s: %s", o->cache,
+	                              strerror(errno))
+	         : tmp  ? read_token(o, &token)
+	                : TR_EXIT_FAILED;
+	struct tar_limits lim = limits(o);
+	struct unpack_stream *us = rc == TR_EXIT_OK ? unpack_stream_start(tmp, &lim, err, sizeof err) : NULL;
+	if (rc == TR_EXIT_OK && !us)
+		rc = result_fail(TR_EXIT_FAILED, "unpack", "%s", err);
+	struct http_opts h = o->http;
+	h.token = token;
+	h.on_data = unpack_stream_feed;
+	h.on_restart = unpack_stream_restart;
+	h.ctx = us;
+	struct http_result res = { 0 };
+	int http_rc = rc == TR_EXIT_OK ? http_download(o->code, fd, &h, &res, err, sizeof err) : rc;
+	bool unpacked = us && unpack_stream_finish(us, unpack_err, sizeof unpack_err) == 0;
+	if (rc == TR_EXIT_OK && http_rc == TR_EXIT_OK)
 		cJSON_AddNumberToObject(info, "bytes_fetched", (double)res.bytes);
-		rc = check_digest(o->sha256, got, "the downloaded snapshot");
+	rc = rc != TR_EXIT_OK ? rc : finish_download(o, http_rc, err, &res, unpacked, unpack_err);
+	if (rc == TR_EXIT_OK)
+		rc = publish(tmp, final);
+	else if (tmp)
+		snapshot_rmtree(tmp);
+	if (fd >= 0) {
+		close(fd);
+		unlink(file.data);
 	}
-	if (rc != TR_EXIT_OK)
-		unlink(tmp.data);
-	*path = rc == TR_EXIT_OK ? buf_detach(&tmp) : NULL;
-	buf_free(&tmp);
+	free(token);
+	free(tmp);
+	buf_free(&file);
 	return rc;
 }
 
@@ -297,15 +282,8 @@ int snapshot_get(const struct snapshot_opts *o, char **dir, cJSON *info)
 	cJSON_AddStringToObject(info, "code_sha256", digest);
 	bool hit = cached(final.data);
 	cJSON_AddBoolToObject(info, "cache_hit", hit);
-	char *downloaded = NULL;
-	if (!hit && !local)
-		rc = download(o, &downloaded, info);
-	const char *archive = local ? local : downloaded;
-	if (!hit && rc == TR_EXIT_OK && archive)
-		rc = unpack(o, archive, digest, final.data);
-	if (downloaded)
-		unlink(downloaded);
-	free(downloaded);
+	if (!hit)
+		rc = local ? unpack_file(o, local, digest, final.data) : download_and_unpack(o, final.data, info);
 	if (!hit && rc == TR_EXIT_OK)
 		log_info("snapshot", "snapshot %.12s unpacked into %s", digest, final.data);
 	*dir = rc == TR_EXIT_OK ? buf_detach(&final) : NULL;
