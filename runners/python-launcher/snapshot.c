@@ -200,7 +200,7 @@ static int download_and_unpack(const struct snapshot_opts *o, const char *final,
 	if (rc == TR_EXIT_OK && http_rc == TR_EXIT_OK)
 		cJSON_AddNumberToObject(info, "bytes_fetched", (double)res.bytes);
 	rc = rc != TR_EXIT_OK ? rc : finish_download(o, http_rc, err, &res, unpacked, unpack_err);
-	if (rc == TR_EXIT_OK)
+	if (rc == TR_EXIT_OK && tmp)
 		rc = publish(tmp, final);
 	else if (tmp)
 		snapshot_rmtree(tmp);
