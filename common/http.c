@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "log.h"
 #include "signals.h"
@@ -194,14 +195,6 @@ static int attempt(struct transfer *t, char *err, size_t errlen, long *status, l
 	return classify(t, cc, *status, cerr, err, errlen);
 }
 
-/* Sleep ms unless a stop signal arrives (it interrupts nanosleep: no SA_RESTART). */
-static void backoff_sleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	while (!sig_caught() && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int http_download(const char *url, int fd, const struct http_opts *opts, struct http_result *res, char *err,
                   size_t errlen)
 {
@@ -229,7 +222,7 @@ int http_download(const char *url, int fd, const struct http_opts *opts, struct 
 		long wait = retry_after > delay ? retry_after : delay;
 		log_warn("download_retry", "%s; attempt %d of %d, next in %ld ms", err, res->attempts,
 		         opts->retries + 1, wait);
-		backoff_sleep(wait);
+		sig_wait_fd(-1, 0, clock_ms() + wait, false); /* a stop signal ends the backoff at once */
 		delay *= 2;
 		if (sig_caught()) {
 			snprintf(err, errlen, "stopped by signal %d", sig_caught());

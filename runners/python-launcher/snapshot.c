@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "exitcode.h"
 #include "log.h"
+#include "redact.h"
 #include "result.h"
 #include "secret.h"
 #include "tar.h"
@@ -158,17 +159,15 @@ static int finish_download(const struct snapshot_opts *o, int http_rc, const cha
 	return rc;
 }
 
-/* TINYRUN_TOKEN through the one secret-file reader, from the file --token-file names. */
+/* The bearer token from the file --token-file names, through the one secret-file reader. */
 static int read_token(const struct snapshot_opts *o, char **token)
 {
 	char err[600];
 	*token = NULL;
-	if (!o->token_file)
-		return TR_EXIT_OK;
-	setenv("TINYRUN_TOKEN_FILE", o->token_file, 1);
-	unsetenv("TINYRUN_TOKEN");
-	if (secret_getenv("TINYRUN_TOKEN", true, token, err, sizeof err) < 0)
+	if (o->token_file && secret_read_file(o->token_file, "--token-file", token, err, sizeof err) < 0)
 		return result_fail(TR_EXIT_USAGE, "config", "%s", err);
+	if (*token)
+		redact_add(*token);
 	return TR_EXIT_OK;
 }
 

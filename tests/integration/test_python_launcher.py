@@ -532,3 +532,21 @@ def test_orphans_are_ended_and_reaped(work: Path) -> None:
     pid = int((work / "orphan").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_sigterm_during_download_backoff_is_143(work: Path, ca: TestCA, server: HttpsServer) -> None:
+    url = server.route("/busy.tar.gz", Reply(503, b"busy", headers={"Retry-After": "30"}))
+    argv = ["--workdir", str(work), "run", "--cache", str(work / "cache"), "--cacert", str(ca.cert)]
+    proc = start_runner("python-launcher", [*argv, "--code", url, "--code-sha256", GOOD_SHA, "main.py"])
+    deadline = time.monotonic() + 20
+    while server.hits["/busy.tar.gz"] == 0:
+        assert time.monotonic() < deadline, "the launcher never asked"
+        time.sleep(0.02)
+    time.sleep(0.3)  # now in the 30 s Retry-After backoff
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    res = proc.wait(20)
+    assert res.exit_code == 143, res.describe()
+    assert time.monotonic() - t0 < 5
+    assert server.hits["/busy.tar.gz"] == 1
+    assert cache_entries(work) == []
