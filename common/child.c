@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "signals.h"
 
 extern char **environ;
 
@@ -258,6 +259,15 @@ int child_run(const char *file, char *const argv[], const struct child_opts *opt
 	sigset_t set, old;
 	wait_set(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* A stop that the start-up handler caught before the mask went up would never be
+	 * forwarded: honour it here, and start nothing. */
+	if (sig_caught()) {
+		st->stop_signal = sig_caught();
+		st->killed = true;
+		st->exit_code = TR_EXIT_SIGNAL_BASE + st->stop_signal;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 0;
+	}
 	if (getpid() != 1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	struct run_state rs = { .opts = opts, .st = st };
