@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg2
 
-
 from . import packets as pk
 from . import tdstypes
 from . import tokens as tk
@@ -68,10 +67,14 @@ class BatchRunner:
 
                 run_bulk(self, payload)
             else:
-                self.error(40000, 16, f"The TDS test server does not support packet type {ptype:#x}.")
+                self.error(
+                    40000,
+                    16,
+                    f"The TDS test server does not support packet type {ptype:#x}.",
+                )
         except BatchAborted:
             pass
-        except Exception as exc:  # a bug or an unsupported request: tell the client, keep serving
+        except Exception as exc:  # noqa: BLE001 - a bug or unsupported request: tell the client
             self.error(40000, 16, f"TDS test server: {type(exc).__name__}: {exc}")
         return self.finish()
 
@@ -103,7 +106,9 @@ class BatchRunner:
 
     def context(self) -> Context:
         s = self.session
-        ctx = getattr(self, "_ctx", None) or Context(user=s.user, database=s.database, spid=s.spid)
+        ctx = getattr(self, "_ctx", None) or Context(
+            user=s.user, database=s.database, spid=s.spid
+        )
         ctx.trancount = self.trancount
         self._ctx = ctx
         return ctx
@@ -111,7 +116,11 @@ class BatchRunner:
     def run_batch(self, text: str, params: dict[str, Any] | None = None) -> None:
         """Run TEXT; PARAMS maps T-SQL parameter names (without @) to values."""
         names = {name: f"p{i}" for i, name in enumerate(params)} if params else None
-        values = {names[name]: value for name, value in params.items()} if names and params else None
+        values = (
+            {names[name]: value for name, value in params.items()}
+            if names and params
+            else None
+        )
         for statement in split(text):
             if self.session.attention.is_set():
                 return
@@ -123,7 +132,9 @@ class BatchRunner:
             self.names = names
             self.run_statement(action, values)
 
-    def run_statement(self, action: Statement, params: dict[str, Any] | None = None) -> None:
+    def run_statement(
+        self, action: Statement, params: dict[str, Any] | None = None
+    ) -> None:
         kind = action.kind
         if kind == "nocount":
             self.nocount = action.flag
@@ -134,17 +145,27 @@ class BatchRunner:
             self.done()
         elif kind == "print":
             rows = self.execute(action.sql, params, capture=True)
-            self.out.append(tk.message(0, 0, "" if not rows or rows[0][0] is None else str(rows[0][0])))
+            self.out.append(
+                tk.message(
+                    0, 0, "" if not rows or rows[0][0] is None else str(rows[0][0])
+                )
+            )
         elif kind == "raise":
-            self.out.append(tk.message(action.number, action.severity, action.text, action.state))
+            self.out.append(
+                tk.message(action.number, action.severity, action.text, action.state)
+            )
             if action.severity > 10:
                 self.out.append(("done", tk.DONE_ERROR, None, self.done_token))
                 if action.number != 50000:  # THROW aborts the batch, RAISERROR does not
                     raise BatchAborted()
         elif kind == "if_object":
-            exists = self.execute("SELECT to_regclass(%s) IS NOT NULL", (action.text,), capture=True)
+            exists = self.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (action.text,), capture=True
+            )
             if exists[0][0] == action.flag:
-                self.run_statement(classify(action.body, self.context(), self.names), params)
+                self.run_statement(
+                    classify(action.body, self.context(), self.names), params
+                )
         elif kind == "sql":
             self.execute(action.sql, params)
 
@@ -170,7 +191,12 @@ class BatchRunner:
         if cur.description is None:
             count = cur.rowcount if cur.rowcount >= 0 else None
             ctx.rowcount = count or 0
-            if count is not None and cur.statusmessage.split()[0] in ("INSERT", "UPDATE", "DELETE", "MERGE"):
+            if count is not None and cur.statusmessage.split()[0] in (
+                "INSERT",
+                "UPDATE",
+                "DELETE",
+                "MERGE",
+            ):
                 self.done(0, count)
             else:
                 self.done()
@@ -185,7 +211,10 @@ class BatchRunner:
         self.done(0, len(rows))
 
     def pg_error(self, exc: psycopg2.Error) -> None:
-        if isinstance(exc, psycopg2.extensions.QueryCanceledError) and self.session.attention.is_set():
+        if (
+            isinstance(exc, psycopg2.extensions.QueryCanceledError)
+            and self.session.attention.is_set()
+        ):
             raise BatchAborted() from exc
         number, severity, text = sqlserver_error(exc.pgcode, str(exc.pgerror or exc))
         self.out.append(tk.message(number, severity, text))
@@ -207,7 +236,11 @@ class BatchRunner:
 
     def tran_commit(self) -> None:
         if self.trancount == 0:
-            self.error(3902, 16, "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.")
+            self.error(
+                3902,
+                16,
+                "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.",
+            )
             raise BatchAborted()
         self.trancount -= 1
         if self.trancount == 0:
@@ -215,13 +248,19 @@ class BatchRunner:
                 self.session.pg.cursor().execute("COMMIT")
             except psycopg2.Error as exc:
                 self.pg_error(exc)
-            self.out.append(tk.envchange_bytes(tk.ENV_COMMIT_TRAN, b"", self.descriptor))
+            self.out.append(
+                tk.envchange_bytes(tk.ENV_COMMIT_TRAN, b"", self.descriptor)
+            )
 
     def tran_rollback(self, quiet: bool = False) -> None:
         if self.trancount == 0:
             if quiet:
                 return
-            self.error(3903, 16, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.")
+            self.error(
+                3903,
+                16,
+                "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.",
+            )
             raise BatchAborted()
         self.trancount = 0
         self.session.pg.cursor().execute("ROLLBACK")
@@ -243,7 +282,11 @@ class BatchRunner:
             if begin_again:
                 self.tran_begin()
         else:
-            self.error(40000, 16, f"The TDS test server does not support transaction request {request}.")
+            self.error(
+                40000,
+                16,
+                f"The TDS test server does not support transaction request {request}.",
+            )
             return
         self.done()
 

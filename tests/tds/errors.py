@@ -28,13 +28,19 @@ def sqlserver_error(pgcode: str | None, message: str) -> tuple[int, int, str]:
     number, severity = _NUMBERS.get(pgcode or "", (50000, 16))
     first = message.strip().splitlines()[0] if message.strip() else "error"
     first = re.sub(r"^ERROR:\s*", "", first)
-    if number == 208 and (match := re.search(r'relation "([^"]+)" does not exist', first)):
+    if number == 208 and (
+        match := re.search(r'relation "([^"]+)" does not exist', first)
+    ):
         return number, severity, f"Invalid object name '{match.group(1)}'."
     if number == 8134:
         return number, severity, "Divide by zero error encountered."
     if number == 1205:
-        return number, severity, (
-            "Transaction (Process ID 51) was deadlocked on lock resources with another process "
-            "and has been chosen as the deadlock victim. Rerun the transaction."
+        return (
+            number,
+            severity,
+            (
+                "Transaction (Process ID 51) was deadlocked on lock resources with another process "
+                "and has been chosen as the deadlock victim. Rerun the transaction."
+            ),
         )
     return number, severity, first

@@ -6,7 +6,14 @@ import struct
 from dataclasses import dataclass
 
 ENCRYPT_OFF, ENCRYPT_ON, ENCRYPT_NOT_SUP, ENCRYPT_REQ = 0, 1, 2, 3
-PL_VERSION, PL_ENCRYPTION, PL_INSTOPT, PL_THREADID, PL_MARS, PL_TERMINATOR = 0, 1, 2, 3, 4, 0xFF
+PL_VERSION, PL_ENCRYPTION, PL_INSTOPT, PL_THREADID, PL_MARS, PL_TERMINATOR = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    0xFF,
+)
 
 
 def prelogin_options(payload: bytes) -> dict[int, bytes]:

@@ -79,7 +79,9 @@ class Transport:
 
     def read_packet(self) -> tuple[int, int, bytes]:
         """One packet: (type, status, payload)."""
-        ptype, status, length, _spid, _pid, _win = HEADER.unpack(self._read_exact(HEADER.size))
+        ptype, status, length, _spid, _pid, _win = HEADER.unpack(
+            self._read_exact(HEADER.size)
+        )
         if length < HEADER.size:
             raise ClientGone()
         return ptype, status, self._read_exact(length - HEADER.size)
@@ -101,7 +103,9 @@ class Transport:
         for number, start in enumerate(offsets, 1):
             part = payload[start : start + chunk]
             last = start + chunk >= len(payload)
-            header = HEADER.pack(ptype, STATUS_EOM if last else 0, len(part) + 8, 0, number % 256, 0)
+            header = HEADER.pack(
+                ptype, STATUS_EOM if last else 0, len(part) + 8, 0, number % 256, 0
+            )
             out.append(header + part)
         self._send_raw(b"".join(out))
 

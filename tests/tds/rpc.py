@@ -18,7 +18,13 @@ from .values import Reader, read_type_info, read_value
 if TYPE_CHECKING:
     from .batch import BatchRunner
 
-PROC_IDS = {10: "sp_executesql", 11: "sp_prepare", 12: "sp_execute", 13: "sp_prepexec", 15: "sp_unprepare"}
+PROC_IDS = {
+    10: "sp_executesql",
+    11: "sp_prepare",
+    12: "sp_execute",
+    13: "sp_prepexec",
+    15: "sp_unprepare",
+}
 
 
 @dataclass
@@ -31,7 +37,11 @@ class Param:
 def parse_rpc(body: bytes) -> tuple[str, list[Param]]:
     r = Reader(body)
     length = r.unpack("<H")
-    name = PROC_IDS.get(r.unpack("<H"), "unknown") if length == 0xFFFF else r.take(length * 2).decode("utf-16-le")
+    name = (
+        PROC_IDS.get(r.unpack("<H"), "unknown")
+        if length == 0xFFFF
+        else r.take(length * 2).decode("utf-16-le")
+    )
     r.unpack("<H")  # option flags
     params = []
     while not r.done() and r.data[r.pos] not in (0x80, 0xFF, 0xFE):
@@ -96,4 +106,6 @@ def run_rpc(runner: BatchRunner, body: bytes) -> None:
     finally:
         failed = any(isinstance(p, tuple) and p[1] & tk.DONE_ERROR for p in runner.out)
         runner.out.append(bytes([0x79]) + struct.pack("<i", 0) + returns)
-        runner.out.append(("done", tk.DONE_ERROR if failed else 0, None, tk.TOKEN_DONEPROC))
+        runner.out.append(
+            ("done", tk.DONE_ERROR if failed else 0, None, tk.TOKEN_DONEPROC)
+        )

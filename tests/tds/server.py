@@ -95,7 +95,12 @@ class TdsServer:
             session.transport.close()
 
     def superuser_dsn(self, database: str) -> dict[str, Any]:
-        return {"host": self.pg_socket_dir, "port": self.pg_port, "user": self.superuser, "dbname": database}
+        return {
+            "host": self.pg_socket_dir,
+            "port": self.pg_port,
+            "user": self.superuser,
+            "dbname": database,
+        }
 
     def kerberos_login(self, session: Session, request: Login7) -> bool:
         if self.kerberos is None:

@@ -161,13 +161,18 @@ class Session:
             text = f'Cannot open database "{self.server.default_database}" requested by the login.'
             self.reply(tk.message(4060, 11, text) + tk.done(tk.DONE_ERROR))
             return
-        self.reply(tk.message(18456, 14, f"Login failed for user '{user}'.") + tk.done(tk.DONE_ERROR))
+        self.reply(
+            tk.message(18456, 14, f"Login failed for user '{user}'.")
+            + tk.done(tk.DONE_ERROR)
+        )
 
     def _login_response(self, request: Login7) -> None:
         size = request.packet_size if 512 <= request.packet_size <= 32767 else 4096
         tokens = (
             tk.envchange_text(tk.ENV_DATABASE, self.database, "master")
-            + tk.message(5701, 0, f"Changed database context to '{self.database}'.", state=2)
+            + tk.message(
+                5701, 0, f"Changed database context to '{self.database}'.", state=2
+            )
             + tk.envchange_bytes(tk.ENV_COLLATION, tk.COLLATION)
             + tk.envchange_text(tk.ENV_LANGUAGE, "us_english")
             + tk.message(5703, 0, "Changed language setting to us_english.")

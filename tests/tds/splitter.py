@@ -16,7 +16,7 @@ _TOKEN = re.compile(
       |(?P<word>[A-Za-z_@#][\w@#$]*)
       |(?P<newline>\n)
       |(?P<other>.)""",
-    re.S | re.X,
+    re.DOTALL | re.VERBOSE,
 )
 STARTERS = {
     "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "PRINT",

@@ -37,7 +37,9 @@ class Column:
         return struct.pack("<IH", 0, 0x0001) + self.type_info + b_varchar(self.name)
 
 
-def _fixed(tds_type: int, size: int, pack: Callable[[Any], bytes]) -> tuple[bytes, Callable]:
+def _fixed(
+    tds_type: int, size: int, pack: Callable[[Any], bytes]
+) -> tuple[bytes, Callable]:
     return bytes([tds_type, size]), lambda v: bytes([size]) + pack(v)
 
 
@@ -53,7 +55,11 @@ def _days(d: dt.date) -> bytes:
 def _datetimeoffset(v: dt.datetime) -> bytes:
     offset = v.utcoffset() or dt.timedelta(0)
     utc = v.replace(tzinfo=None) - offset
-    return _ticks(utc) + _days(utc.date()) + struct.pack("<h", int(offset.total_seconds() // 60))
+    return (
+        _ticks(utc)
+        + _days(utc.date())
+        + struct.pack("<h", int(offset.total_seconds() // 60))
+    )
 
 
 def parse_money(v: Any) -> Decimal:
@@ -75,7 +81,9 @@ def _numeric(scale: int) -> Callable[[Any], bytes]:
     return encode
 
 
-def _variable(tds_type: int, to_bytes: Callable[[Any], bytes], values: list[Any], collate: bool):
+def _variable(
+    tds_type: int, to_bytes: Callable[[Any], bytes], values: list[Any], collate: bool
+):
     """A length-prefixed type, as PLP (MAX) when a value exceeds 8000 bytes."""
     plp = any(len(to_bytes(v)) > SHORT_MAX for v in values if v is not None)
     info = bytes([tds_type]) + struct.pack("<H", PLP_MAX if plp else SHORT_MAX)
@@ -102,7 +110,9 @@ def column(name: str, oid: int, scale: int | None, values: list[Any]) -> Column:
     ints = {21: 2, 23: 4, 20: 8, 26: 8}
     if oid in ints:
         size = ints[oid]
-        info, enc = _fixed(INTN, size, lambda v: int(v).to_bytes(size, "little", signed=True))
+        info, enc = _fixed(
+            INTN, size, lambda v: int(v).to_bytes(size, "little", signed=True)
+        )
     elif oid == 16:
         info, enc = _fixed(BITN, 1, lambda v: bytes([1 if v else 0]))
     elif oid in (700, 701):
@@ -119,9 +129,15 @@ def column(name: str, oid: int, scale: int | None, values: list[Any]) -> Column:
     elif oid == 1083:
         info, enc = bytes([TIMEN, 7]), lambda v: bytes([5]) + _ticks(v)
     elif oid == 1114:
-        info, enc = bytes([DATETIME2N, 7]), lambda v: bytes([8]) + _ticks(v) + _days(v.date())
+        info, enc = (
+            bytes([DATETIME2N, 7]),
+            lambda v: bytes([8]) + _ticks(v) + _days(v.date()),
+        )
     elif oid == 1184:
-        info, enc = bytes([DATETIMEOFFSETN, 7]), lambda v: bytes([10]) + _datetimeoffset(v)
+        info, enc = (
+            bytes([DATETIMEOFFSETN, 7]),
+            lambda v: bytes([10]) + _datetimeoffset(v),
+        )
     elif oid == 17:
         info, enc = _variable(BIGVARBIN, bytes, values, collate=False)
     elif oid in (1043, 1042):
@@ -142,7 +158,9 @@ def _utf16(v: Any) -> bytes:
 
 
 def colmetadata(columns: Sequence[Column]) -> bytes:
-    return struct.pack("<BH", 0x81, len(columns)) + b"".join(c.metadata() for c in columns)
+    return struct.pack("<BH", 0x81, len(columns)) + b"".join(
+        c.metadata() for c in columns
+    )
 
 
 def nbcrow(columns: Sequence[Column], row: Sequence[Any]) -> bytes:

@@ -37,13 +37,17 @@ def us_varchar(text: str) -> bytes:
     return struct.pack("<H", len(data := text.encode("utf-16-le")) // 2) + data
 
 
-def done(status: int = DONE_FINAL, rowcount: int | None = None, token: int = TOKEN_DONE) -> bytes:
+def done(
+    status: int = DONE_FINAL, rowcount: int | None = None, token: int = TOKEN_DONE
+) -> bytes:
     if rowcount is not None:
         status |= DONE_COUNT
     return struct.pack("<BHHQ", token, status, 0xC1 if rowcount else 0, rowcount or 0)
 
 
-def message(number: int, severity: int, text: str, state: int = 1, line: int = 1) -> bytes:
+def message(
+    number: int, severity: int, text: str, state: int = 1, line: int = 1
+) -> bytes:
     """ERROR (severity > 10) or INFO token."""
     token = 0xAA if severity > 10 else 0xAB
     body = (

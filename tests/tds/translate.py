@@ -49,19 +49,29 @@ class Context:
     spid: int = 51
 
 
-_SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF)\s*$", re.I)
-_TRAN = re.compile(r"(BEGIN|COMMIT|ROLLBACK)(\s+(TRAN|TRANSACTION|WORK)\b.*)?$", re.I | re.S)
-_PRINT = re.compile(r"PRINT\s+(.+)$", re.I | re.S)
-_RAISERROR = re.compile(
-    r"RAISERROR\s*\(\s*N?'((?:[^']|'')*)'\s*,\s*(\d+)\s*,\s*(\d+)[^)]*\)(\s+WITH\s+\w+)?$", re.I
+_SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF)\s*$", re.IGNORECASE)
+_TRAN = re.compile(
+    r"(BEGIN|COMMIT|ROLLBACK)(\s+(TRAN|TRANSACTION|WORK)\b.*)?$",
+    re.IGNORECASE | re.DOTALL,
 )
-_THROW = re.compile(r"THROW\s+(\d+)\s*,\s*N?'((?:[^']|'')*)'\s*,\s*(\d+)$", re.I)
+_PRINT = re.compile(r"PRINT\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_RAISERROR = re.compile(
+    r"RAISERROR\s*\(\s*N?'((?:[^']|'')*)'\s*,\s*(\d+)\s*,\s*(\d+)[^)]*\)(\s+WITH\s+\w+)?$",
+    re.IGNORECASE,
+)
+_THROW = re.compile(
+    r"THROW\s+(\d+)\s*,\s*N?'((?:[^']|'')*)'\s*,\s*(\d+)$", re.IGNORECASE
+)
 _IF_OBJECT = re.compile(
     r"IF\s+OBJECT_ID\s*\(\s*N?'([^']+)'(?:\s*,\s*N?'\w+')?\s*\)\s+IS\s+(NOT\s+)?NULL\s+(.+)$",
-    re.I | re.S,
+    re.IGNORECASE | re.DOTALL,
 )
-_WAITFOR = re.compile(r"WAITFOR\s+DELAY\s+'(\d+):(\d+):(\d+(?:\.\d+)?)'$", re.I)
-_UNSUPPORTED = re.compile(r"(DECLARE|EXEC|EXECUTE|BEGIN\s+TRY|MERGE|USE)\b", re.I)
+_WAITFOR = re.compile(
+    r"WAITFOR\s+DELAY\s+'(\d+):(\d+):(\d+(?:\.\d+)?)'$", re.IGNORECASE
+)
+_UNSUPPORTED = re.compile(
+    r"(DECLARE|EXEC|EXECUTE|BEGIN\s+TRY|MERGE|USE)\b", re.IGNORECASE
+)
 
 
 def _literal(value: str) -> str:
@@ -81,38 +91,70 @@ def substitute(sql: str, ctx: Context) -> str:
         r"DB_NAME\s*\(\s*\)": _literal(ctx.database),
     }
     for pattern, value in values.items():
-        sql = re.sub(pattern, value, sql, flags=re.I)
+        sql = re.sub(pattern, value, sql, flags=re.IGNORECASE)
     return sql
 
 
-def classify(statement: str, ctx: Context, params: dict[str, str] | None = None) -> Statement:
+def classify(
+    statement: str, ctx: Context, params: dict[str, str] | None = None
+) -> Statement:
     """What to do for one T-SQL STATEMENT (already split from its batch)."""
     text = statement.strip().rstrip(";").strip()
     if match := _SET_OPTION.match(text):
         option, on = match.group(1).upper(), match.group(2).upper() == "ON"
         kind = {"NOCOUNT": "nocount", "FMTONLY": "fmtonly"}.get(option, "noop")
         return Statement(kind, flag=on)
-    if re.match(r"SET\s+(TRANSACTION\s+ISOLATION|LOCK_TIMEOUT|DATEFORMAT|LANGUAGE)\b", text, re.I):
+    if re.match(
+        r"SET\s+(TRANSACTION\s+ISOLATION|LOCK_TIMEOUT|DATEFORMAT|LANGUAGE)\b",
+        text,
+        re.IGNORECASE,
+    ):
         return Statement("noop")
-    if (match := _TRAN.match(text)) and (match.group(2) or match.group(1).upper() != "BEGIN"):
+    if (match := _TRAN.match(text)) and (
+        match.group(2) or match.group(1).upper() != "BEGIN"
+    ):
         return Statement(match.group(1).lower())
     if match := _PRINT.match(text):
-        return Statement("print", sql=to_postgres("SELECT " + match.group(1), ctx, params))
+        return Statement(
+            "print", sql=to_postgres("SELECT " + match.group(1), ctx, params)
+        )
     if match := _RAISERROR.match(text):
         severity = int(match.group(2))
         message = match.group(1).replace("''", "'")
-        return Statement("raise", number=50000, severity=severity, state=int(match.group(3)), text=message)
+        return Statement(
+            "raise",
+            number=50000,
+            severity=severity,
+            state=int(match.group(3)),
+            text=message,
+        )
     if match := _THROW.match(text):
         message = match.group(2).replace("''", "'")
-        return Statement("raise", number=int(match.group(1)), severity=16, state=int(match.group(3)), text=message)
+        return Statement(
+            "raise",
+            number=int(match.group(1)),
+            severity=16,
+            state=int(match.group(3)),
+            text=message,
+        )
     if match := _IF_OBJECT.match(text):
-        name = re.sub(r"^(\[?dbo\]?\.)", "", match.group(1), flags=re.I)
-        return Statement("if_object", text=name, flag=bool(match.group(2)), body=match.group(3))
+        name = re.sub(r"^(\[?dbo\]?\.)", "", match.group(1), flags=re.IGNORECASE)
+        return Statement(
+            "if_object", text=name, flag=bool(match.group(2)), body=match.group(3)
+        )
     if match := _WAITFOR.match(text):
-        seconds = int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
-        return Statement("sql", sql=f"SELECT pg_sleep({seconds}) WHERE false")
+        seconds = (
+            int(match.group(1)) * 3600
+            + int(match.group(2)) * 60
+            + float(match.group(3))
+        )
+        return Statement("sql", sql=f"DO $$BEGIN PERFORM pg_sleep({seconds}); END$$")
     if match := _UNSUPPORTED.match(text):
-        raise TranslationError(f"The TDS test server does not support {match.group(1).upper()} statements.", 40000, 16)
+        raise TranslationError(
+            f"The TDS test server does not support {match.group(1).upper()} statements.",
+            40000,
+            16,
+        )
     return Statement("sql", sql=to_postgres(text, ctx, params))
 
 
@@ -131,7 +173,9 @@ def _fix_types(node: exp.Expression) -> exp.Expression:
             return exp.DataType.build("BYTEA", dialect="postgres")
     if isinstance(node, exp.HexString):  # 0x0102 is a binary literal in T-SQL
         digits = exp.Literal.string(node.this)
-        return exp.Anonymous(this="decode", expressions=[digits, exp.Literal.string("hex")])
+        return exp.Anonymous(
+            this="decode", expressions=[digits, exp.Literal.string("hex")]
+        )
     if isinstance(node, exp.National):
         return exp.Literal.string(node.this)
     if isinstance(node, exp.Table) and node.db.lower() == "dbo":
@@ -149,7 +193,9 @@ def to_postgres(text: str, ctx: Context, params: dict[str, str] | None = None) -
         raise TranslationError("Incorrect syntax: expected one statement.")
     tree = trees[0]
     if isinstance(tree, exp.Command):
-        raise TranslationError(f"The TDS test server does not support '{text.split()[0]}'.", 40000, 16)
+        raise TranslationError(
+            f"The TDS test server does not support '{text.split()[0]}'.", 40000, 16
+        )
     tree = tree.transform(_fix_types)
     markers: dict[str, str] = {}
     if params is not None:

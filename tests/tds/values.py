@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-FIXED = {0x30: 1, 0x34: 2, 0x38: 4, 0x7F: 8, 0x32: 1, 0x3B: 4, 0x3E: 8, 0x3C: 8, 0x7A: 4, 0x3A: 4, 0x3D: 8}
+FIXED = {
+    0x30: 1,
+    0x34: 2,
+    0x38: 4,
+    0x7F: 8,
+    0x32: 1,
+    0x3B: 4,
+    0x3E: 8,
+    0x3C: 8,
+    0x7A: 4,
+    0x3A: 4,
+    0x3D: 8,
+}
 BYTELEN = {0x26, 0x68, 0x6D, 0x6E, 0x6F, 0x24, 0x28}
 SCALED = {0x29, 0x2A, 0x2B}
 DECIMALS = {0x6A, 0x6C, 0x37, 0x3F}
@@ -158,7 +170,9 @@ def _decode(t: int, raw: bytes, info: TypeInfo) -> Any:
             days, minutes = struct.unpack("<HH", raw)
             return dt.datetime(1900, 1, 1) + dt.timedelta(days=days, minutes=minutes)
         days, ticks = struct.unpack("<iI", raw)
-        return dt.datetime(1900, 1, 1) + dt.timedelta(days=days, milliseconds=ticks * 10 / 3)
+        return dt.datetime(1900, 1, 1) + dt.timedelta(
+            days=days, milliseconds=ticks * 10 / 3
+        )
     if t in (0xE7, 0xEF):
         return raw.decode("utf-16-le")
     if t in (0xA7, 0xAF):
