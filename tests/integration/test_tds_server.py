@@ -5,6 +5,7 @@ PostgreSQL or on the values the client decoded."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import time
@@ -88,29 +89,18 @@ def tsql(
     conf = folder / "freetds.conf"
     conf.write_text(
         f"[tds]\n\thost = 127.0.0.1\n\tport = {tds.port}\n\ttds version = 7.4\n"
-        f"\tencryption = {encryption}\n\tca file = {tds_ca(tds)}\n"
+        f"\tencryption = {encryption}\n\tca file = {tds.ca_file}\n"
     )
     env = {**os.environ, "FREETDSCONF": str(conf), "TDSDUMP": ""}
     return subprocess.run(
         ["tsql", "-S", "tds", "-U", "tinyrun", "-P", PASSWORD, "-D", db],
+        check=False,
         input=script,
         capture_output=True,
         text=True,
         env=env,
         timeout=30,
     )
-
-
-def tds_ca(tds: TdsServer) -> str:
-    return os.environ.get("TINYRUN_TDS_CA", "") or str(_CA[0])
-
-
-_CA: list[Path] = []
-
-
-@pytest.fixture(autouse=True)
-def _remember_ca(pg: PgCluster) -> None:
-    _CA[:] = [pg.ca_file]
 
 
 # -- FreeTDS tsql ------------------------------------------------------------------------------
@@ -161,6 +151,7 @@ def test_tsql_wrong_password_fails(tds: TdsServer, open_tmp: Path, pg_db: str) -
             "-P",
             "wrong",
         ],
+        check=False,
         input="select 1\ngo\n",
         capture_output=True,
         text=True,
@@ -271,3 +262,69 @@ def test_mssql_python_types_parameters_and_transactions(
 def test_mssql_python_wrong_password(tds: TdsServer, pg_db: str) -> None:
     with pytest.raises(mssql_python.Error, match="18456|Login failed"):
         odbc_connect(tds, pg_db, password="wrong")
+
+
+# -- bulk load ---------------------------------------------------------------------------------
+
+BULK_TABLE = "create table b (id int, name text, amount numeric(10,2), ts timestamp, flag boolean)"
+
+
+def test_freebcp_in_lands_with_copy(
+    tds: TdsServer, pg: PgCluster, pg_db: str, open_tmp: Path
+) -> None:
+    pg.sql(BULK_TABLE, dbname=pg_db, role="tinyrun")
+    data = open_tmp / "b.tsv"
+    lines = [
+        f"{i}\tname {i}\t{i}.25\t2024-01-02 03:04:05\t{i % 2}" for i in range(1, 1001)
+    ]
+    data.write_text("\n".join([*lines, "1001\t\t\t\t0"]) + "\n")
+    proc = subprocess.run(
+        [
+            "freebcp",
+            "b",
+            "in",
+            str(data),
+            "-S",
+            f"127.0.0.1:{tds.port}",
+            "-U",
+            "tinyrun",
+        ]
+        + ["-P", PASSWORD, "-D", pg_db, "-c", "-b", "400"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TDSVER": "7.4"},
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1001 rows copied" in proc.stdout
+    summary = pg.sql(
+        "select count(*), sum(id), sum(amount), count(name), bool_and(ts = '2024-01-02 03:04:05')"
+        ", count(*) filter (where flag) from b",
+        dbname=pg_db,
+    )
+    assert summary == [(1001, 501501, Decimal("500750.00"), 1000, True, 500)]
+
+
+def test_pytds_copy_to_lands_with_copy(
+    tds: TdsServer, pg: PgCluster, pg_db: str
+) -> None:
+    pg.sql(BULK_TABLE, dbname=pg_db, role="tinyrun")
+    text = "".join(f"{i}\tné {i}\t{i}.50\n" for i in range(500))
+    with pytds_connect(tds, pg, pg_db) as conn, conn.cursor() as cur:
+        cur.copy_to(io.StringIO(text), "b", columns=["id", "name", "amount"])
+    rows = pg.sql(
+        "select count(*), sum(id), sum(amount), min(name) from b", dbname=pg_db
+    )
+    assert rows == [(500, 124750, Decimal("125000.00"), "né 0")]
+
+
+def test_unsupported_statement_names_the_feature(
+    tds: TdsServer, pg: PgCluster, pg_db: str
+) -> None:
+    with (
+        pytds_connect(tds, pg, pg_db) as conn,
+        conn.cursor() as cur,
+        pytest.raises(pytds.OperationalError, match="does not support DECLARE"),
+    ):
+        cur.execute("declare @x int")

@@ -11,6 +11,7 @@ import psycopg2
 from . import packets as pk
 from . import tdstypes
 from . import tokens as tk
+from .bulk import PendingBulk, parse_insert_bulk, run_bulk
 from .errors import sqlserver_error
 from .splitter import split
 from .translate import Context, Statement, TranslationError, classify, to_postgres
@@ -46,6 +47,7 @@ class BatchRunner:
         self.out: list[Any] = []  # token bytes, or ("done", status, rowcount, token)
         self.done_token = tk.TOKEN_DONE
         self.names: dict[str, str] | None = None
+        self.pending_bulk: PendingBulk | None = None
 
     # -- entry ------------------------------------------------------------------------------
 
@@ -63,8 +65,6 @@ class BatchRunner:
 
                 run_rpc(self, body)
             elif ptype == pk.BULK_LOAD:
-                from .bulk import run_bulk
-
                 run_bulk(self, payload)
             else:
                 self.error(
@@ -124,6 +124,11 @@ class BatchRunner:
         for statement in split(text):
             if self.session.attention.is_set():
                 return
+            bulk = parse_insert_bulk(statement)
+            if bulk is not None:
+                self.pending_bulk = bulk
+                self.done()
+                continue
             try:
                 action = classify(statement, self.context(), names)
             except TranslationError as exc:

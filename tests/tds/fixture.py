@@ -14,4 +14,5 @@ def start_tds_server(pg: PgCluster, folder: Path) -> TdsServer:
     localhost/127.0.0.1 (clients verify against ``pg.ca_file``)."""
     cert = pg.ca.issue_server("tds", ["localhost", "127.0.0.1"])
     server = TdsServer(pg.host, pg.port, pg.socket_dir, cert=cert.cert, key=cert.key)
+    server.ca_file = pg.ca_file
     return server.start()

@@ -50,6 +50,7 @@ class TdsServer:
             # TLS inside PRELOGIN is TLS 1.2 for every TDS 7.x client
             self.tls_context.maximum_version = ssl.TLSVersion.TLSv1_2
             self.tls_context.load_cert_chain(str(cert), str(key))
+        self.ca_file: Path | None = None  # the CA that signed CERT, for clients
         self.kerberos: Any = None  # a kerberos.Acceptor, set by the caller
         self.attentions = 0
         self.last_encryption = -1

@@ -33,8 +33,17 @@ _CONTINUES = {
 _JOINERS = {"UNION", "ALL", "EXCEPT", "INTERSECT", "AS", "(", "THEN", "ELSE"}
 
 
+_SET_OPTION = re.compile(
+    r"\bSET\s+(FMTONLY|NOCOUNT|XACT_ABORT|ANSI_\w+|QUOTED_IDENTIFIER|IMPLICIT_TRANSACTIONS|"
+    r"ARITHABORT|CONCAT_NULL_YIELDS_NULL|TEXTSIZE)\s+(ON|OFF|\d+)\b",
+    re.IGNORECASE,
+)
+
+
 def split(batch: str) -> list[str]:
     """The statements of BATCH, stripped, without trailing semicolons."""
+    # session options end a statement even mid-line (FreeTDS's "SET FMTONLY ON select ...")
+    batch = _SET_OPTION.sub(lambda m: f";{m.group()};", batch)
     statements: list[str] = []
     start = 0
     depth = 0

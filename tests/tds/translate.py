@@ -49,7 +49,7 @@ class Context:
     spid: int = 51
 
 
-_SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF)\s*$", re.IGNORECASE)
+_SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF|-?\d+)\s*$", re.IGNORECASE)
 _TRAN = re.compile(
     r"(BEGIN|COMMIT|ROLLBACK)(\s+(TRAN|TRANSACTION|WORK)\b.*)?$",
     re.IGNORECASE | re.DOTALL,
