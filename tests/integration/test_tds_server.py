@@ -18,6 +18,7 @@ from typing import Any
 import mssql_python
 import pytds
 import pytest
+from harness.kdc import Kdc, KerberosUser
 from harness.pgcluster import PASSWORD, PgCluster
 from tds.fixture import start_tds_server
 from tds.login import ENCRYPT_NOT_SUP, ENCRYPT_OFF, ENCRYPT_ON
@@ -52,10 +53,10 @@ EXPECTED = [
 
 
 @pytest.fixture(scope="module")
-def tds(pg: PgCluster, session_tmp: Path) -> Iterator[TdsServer]:
+def tds(pg: PgCluster, kdc: Kdc, session_tmp: Path) -> Iterator[TdsServer]:
     folder = session_tmp / "tds"
     folder.mkdir(exist_ok=True)
-    server = start_tds_server(pg, folder)
+    server = start_tds_server(pg, folder, kdc)
     yield server
     server.stop()
 
@@ -84,16 +85,23 @@ def odbc_connect(
 
 
 def tsql(
-    tds: TdsServer, folder: Path, db: str, script: str, encryption: str
+    tds: TdsServer,
+    folder: Path,
+    db: str,
+    script: str,
+    encryption: str,
+    login: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     conf = folder / "freetds.conf"
     conf.write_text(
         f"[tds]\n\thost = 127.0.0.1\n\tport = {tds.port}\n\ttds version = 7.4\n"
         f"\tencryption = {encryption}\n\tca file = {tds.ca_file}\n"
     )
-    env = {**os.environ, "FREETDSCONF": str(conf), "TDSDUMP": ""}
+    env = {**os.environ, "FREETDSCONF": str(conf), "TDSDUMP": "", **(env or {})}
+    login = ["-U", "tinyrun", "-P", PASSWORD] if login is None else login
     return subprocess.run(
-        ["tsql", "-S", "tds", "-U", "tinyrun", "-P", PASSWORD, "-D", db],
+        ["tsql", "-S", "tds", *login, "-D", db],
         check=False,
         input=script,
         capture_output=True,
@@ -160,6 +168,28 @@ def test_tsql_wrong_password_fails(tds: TdsServer, open_tmp: Path, pg_db: str) -
     )
     assert proc.returncode != 0
     assert "18456" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("encryption", ["off", "require"])
+def test_tsql_kerberos_login_with_empty_user(
+    tds: TdsServer, alice: KerberosUser, pg_db: str, open_tmp: Path, encryption: str
+) -> None:
+    env = {"KRB5_CONFIG": str(alice.krb5_conf), "KRB5CCNAME": alice.ccache}
+    proc = tsql(
+        tds, open_tmp, pg_db, "select current_user as who\ngo\n", encryption, [], env
+    )
+    assert tds.kerberos.logins[-1] == alice.principal
+    assert "\nalice\n" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_tsql_kerberos_without_ticket_fails(
+    tds: TdsServer, alice: KerberosUser, pg_db: str, open_tmp: Path
+) -> None:
+    env = {"KRB5_CONFIG": str(alice.krb5_conf), "KRB5CCNAME": f"FILE:{open_tmp}/none"}
+    before = len(tds.kerberos.logins)
+    proc = tsql(tds, open_tmp, pg_db, "select current_user\ngo\n", "off", [], env)
+    assert proc.returncode != 0
+    assert len(tds.kerberos.logins) == before
 
 
 # -- python-tds --------------------------------------------------------------------------------
@@ -328,3 +358,22 @@ def test_unsupported_statement_names_the_feature(
         pytest.raises(pytds.OperationalError, match="does not support DECLARE"),
     ):
         cur.execute("declare @x int")
+
+
+def test_mssql_python_kerberos_trusted_connection(
+    tds: TdsServer, alice: KerberosUser, pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRB5_CONFIG", str(alice.krb5_conf))
+    monkeypatch.setenv("KRB5CCNAME", alice.ccache)
+    text = (
+        f"Server=127.0.0.1,{tds.port};Database={pg_db};Trusted_Connection=yes;"
+        f"ServerSPN=MSSQLSvc/localhost:{tds.port};Encrypt=yes;TrustServerCertificate=yes;"
+    )
+    conn = mssql_python.connect(text)
+    try:
+        cur = conn.cursor()
+        cur.execute("select current_user")
+        assert cur.fetchone()[0] == "alice"
+    finally:
+        conn.close()
+    assert tds.kerberos.logins[-1] == alice.principal
