@@ -377,3 +377,49 @@ def test_mssql_python_kerberos_trusted_connection(
     finally:
         conn.close()
     assert tds.kerberos.logins[-1] == alice.principal
+
+
+def test_mssql_python_login_only_encryption(tds: TdsServer, pg_db: str) -> None:
+    conn = odbc_connect(tds, pg_db, Encrypt="no")
+    try:
+        cur = conn.cursor()
+        cur.execute("select DB_NAME(), SUSER_NAME()")
+        assert tuple(cur.fetchone()) == (pg_db, "tinyrun")
+    finally:
+        conn.close()
+    assert tds.last_encryption == ENCRYPT_OFF
+
+
+# -- errors, messages and transactions ---------------------------------------------------------
+
+
+def test_failing_batch_in_a_transaction_leaves_nothing(
+    tds: TdsServer, pg: PgCluster, pg_db: str, open_tmp: Path
+) -> None:
+    pg.sql("create table x (id int)", dbname=pg_db, role="tinyrun")
+    script = (
+        "set xact_abort on\nbegin tran\ninsert into x values (1)\n"
+        "select 1/0\ninsert into x values (2)\ncommit\ngo\n"
+        "insert into x values (3)\ngo\n"
+    )
+    proc = tsql(tds, open_tmp, pg_db, script, "off")
+    assert "Msg 8134 (severity 16" in proc.stdout + proc.stderr
+    assert pg.sql("select id from x", dbname=pg_db) == [(3,)]
+
+
+def test_pytds_raiserror_throw_and_print(
+    tds: TdsServer, pg: PgCluster, pg_db: str
+) -> None:
+    with pytds_connect(tds, pg, pg_db) as conn, conn.cursor() as cur:
+        cur.execute("print 'note'\nraiserror('just a warning', 10, 1)\nselect 7")
+        assert cur.fetchone() == (7,)
+        texts = [str(message[1]) for message in cur.messages]
+        assert any("note" in t for t in texts) and any(
+            "just a warning" in t for t in texts
+        )
+        with pytest.raises(pytds.OperationalError) as info:
+            cur.execute("throw 51000, 'custom failure', 1\nselect 8")
+        assert (info.value.number, info.value.severity) == (51000, 16)
+        with pytest.raises(pytds.OperationalError) as info:
+            cur.execute("commit")
+        assert info.value.number == 3902

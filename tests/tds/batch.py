@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import TYPE_CHECKING, Any
 
 import psycopg2
+import psycopg2.extensions
 
 from . import packets as pk
 from . import tdstypes
@@ -233,9 +235,7 @@ class BatchRunner:
     def tran_begin(self) -> None:
         if self.trancount == 0:
             self.session.pg.cursor().execute("BEGIN")
-            from .session import transaction_descriptor
-
-            self.descriptor = transaction_descriptor()
+            self.descriptor = os.urandom(8)
             self.out.append(tk.envchange_bytes(tk.ENV_BEGIN_TRAN, self.descriptor))
         self.trancount += 1
 

@@ -6,16 +6,12 @@ runs cancels it on PostgreSQL at once; the session thread executes requests in o
 
 from __future__ import annotations
 
-import os
 import queue
 import ssl
-import struct
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import psycopg2
-import psycopg2.extensions
 
 from . import login as lg
 from . import packets as pk
@@ -183,10 +179,3 @@ class Session:
         )
         self.reply(tokens)
         self.transport.packet_size = size
-
-
-def transaction_descriptor() -> bytes:
-    return struct.pack("<Q", int.from_bytes(os.urandom(7), "little") + 1)
-
-
-Handler = Callable[[bytes], bytes]

@@ -51,6 +51,7 @@ def split(batch: str) -> list[str]:
     first = ""
     previous = ""
     if_pending = False
+    seen_values = False
     for match in _TOKEN.finditer(batch):
         kind, text = match.lastgroup, match.group()
         if kind == "comment":
@@ -63,15 +64,23 @@ def split(batch: str) -> list[str]:
         upper = text.upper()
         if kind == "other" and text == ";" and depth == 0:
             statements.append(batch[start : match.start()])
-            start, first, previous, if_pending = match.end(), "", "", False
+            start, first, previous, if_pending, seen_values = (
+                match.end(),
+                "",
+                "",
+                False,
+                False,
+            )
             continue
         if kind == "word" and depth == 0 and first and upper in STARTERS and line_start:
             continues = upper in _CONTINUES.get(first, set()) or previous in _JOINERS
+            if first == "INSERT" and seen_values:  # INSERT ... VALUES (...) is complete
+                continues = previous in _JOINERS
             if first == "IF" and if_pending:
                 continues, if_pending = True, False
             if not continues:
                 statements.append(batch[start : match.start()])
-                start, first, if_pending = match.start(), "", False
+                start, first, if_pending, seen_values = match.start(), "", False, False
         if not first:
             first = upper
             if_pending = upper == "IF"
@@ -80,6 +89,7 @@ def split(batch: str) -> list[str]:
         elif text == ")":
             depth = max(depth - 1, 0)
         previous = upper
+        seen_values = seen_values or upper == "VALUES"
         line_start = False
     statements.append(batch[start:])
     return [s.strip() for s in statements if s.strip()]
