@@ -276,7 +276,9 @@ def test_mssql_python_types_parameters_and_transactions(
         cur.execute(ALL_TYPES)
         row = list(cur.fetchone())
         assert row == EXPECTED
+        calls = len(tds.rpc_calls)
         cur.execute("insert into m values (?, ?)", (1, "committed"))
+        assert tds.rpc_calls[calls:] == ["sp_prepexec"]
         conn.commit()
         cur.execute("insert into m values (?, ?)", (2, "rolled back"))
         conn.rollback()

@@ -82,6 +82,7 @@ def return_int(ordinal: int, name: str, value: int) -> bytes:
 def run_rpc(runner: BatchRunner, body: bytes) -> None:
     name, params = parse_rpc(body)
     session = runner.session
+    session.server.rpc_calls.append(name)
     prepared: dict[int, tuple[str, str]] = session.__dict__.setdefault("prepared", {})
     runner.done_token = tk.TOKEN_DONEINPROC
     returns = b""

@@ -53,6 +53,7 @@ class TdsServer:
         self.ca_file: Path | None = None  # the CA that signed CERT, for clients
         self.kerberos: Any = None  # a kerberos.Acceptor, set by the caller
         self.attentions = 0
+        self.rpc_calls: list[str] = []  # procedure names of RPC requests, for tests
         self.last_encryption = -1
         self._listener: socket.socket | None = None
         self._sessions: set[Session] = set()
