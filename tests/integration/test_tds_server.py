@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -425,3 +426,25 @@ def test_pytds_raiserror_throw_and_print(
         with pytest.raises(pytds.OperationalError) as info:
             cur.execute("commit")
         assert info.value.number == 3902
+
+
+def test_malformed_and_truncated_input_leave_the_server_serving(
+    tds: TdsServer, pg: PgCluster, pg_db: str
+) -> None:
+    garbage = [
+        b"",  # connect and close
+        b"\x12\x01\x00\x04\x00\x00\x00\x00",  # a header shorter than itself
+        b"\x12\x01\x00\x40\x00\x00\x00\x00" + b"\xff" * 8,  # truncated PRELOGIN
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        bytes(range(256)) * 4,
+    ]
+    for data in garbage:
+        with socket.create_connection(("127.0.0.1", tds.port), timeout=5) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(5)
+            while sock.recv(4096):
+                pass
+    with pytds_connect(tds, pg, pg_db) as conn, conn.cursor() as cur:
+        cur.execute("select 1")
+        assert cur.fetchone() == (1,)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import ssl
+import struct
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -45,8 +46,8 @@ class Session:
             if self._handshake():
                 threading.Thread(target=self._read_loop, daemon=True).start()
                 self._serve()
-        except (pk.ClientGone, OSError, ssl.SSLError):
-            pass
+        except (pk.ClientGone, OSError, ssl.SSLError, ValueError, IndexError, struct.error):
+            pass  # the client left or sent something that is not TDS: drop the connection
         finally:
             if self.pg is not None:
                 self.pg.close()
