@@ -46,7 +46,14 @@ class Session:
             if self._handshake():
                 threading.Thread(target=self._read_loop, daemon=True).start()
                 self._serve()
-        except (pk.ClientGone, OSError, ssl.SSLError, ValueError, IndexError, struct.error):
+        except (
+            pk.ClientGone,
+            OSError,
+            ssl.SSLError,
+            ValueError,
+            IndexError,
+            struct.error,
+        ):
             pass  # the client left or sent something that is not TDS: drop the connection
         finally:
             if self.pg is not None:
