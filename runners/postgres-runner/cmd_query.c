@@ -29,13 +29,19 @@ static struct {
 	bool header;
 } opts = { .format = "csv" };
 
-/* CSV is the server's own COPY (query) TO STDOUT: correct quoting, and the fastest path. */
+/* CSV is the server's own COPY (query) TO STDOUT: correct quoting, and the fastest path. The
+ * query goes on lines of its own, so a trailing -- comment cannot swallow the closing ')'
+ * (sql_split has already dropped the terminating ';'). */
 static int query_csv(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes)
 {
 	struct buf copy = BUF_INIT;
-	buf_printf(&copy, "COPY (%s) TO STDOUT (FORMAT csv%s", sql, opts.header ? ", HEADER" : "");
+	buf_printf(&copy, "COPY (\n%s\n) TO STDOUT (FORMAT csv%s", sql, opts.header ? ", HEADER" : "");
 	if (opts.null) {
 		char *lit = PQescapeLiteral(conn, opts.null, strlen(opts.null));
+		if (!lit) {
+			buf_free(&copy);
+			return result_fail(TR_EXIT_USAGE, "usage", "--null: %s", PQerrorMessage(conn));
+		}
 		buf_printf(&copy, ", NULL %s", lit);
 		PQfreemem(lit);
 	}
@@ -45,23 +51,55 @@ static int query_csv(PGconn *conn, const char *sql, FILE *out, long *rows, long 
 	return rc;
 }
 
-static int query_ndjson(PGconn *conn, const char *sql, FILE *out, long *rows)
+/* Run sql (a statement without rows) to its end, cancel-aware. */
+static int run_setting(PGconn *conn, const char *sql)
 {
-	if (!PQsendQuery(conn, sql) || !PQsetChunkedRowsMode(conn, NDJSON_CHUNK_ROWS))
+	if (!PQsendQuery(conn, sql))
 		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
 	int rc = TR_EXIT_OK;
+	PGresult *res;
+	while ((res = pg_next_result(conn))) {
+		if (rc == TR_EXIT_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = pg_report_failure(res, sql);
+		PQclear(res);
+	}
+	if (rc == TR_EXIT_OK && sig_caught())
+		rc = pg_report_failure(NULL, sql);
+	return rc;
+}
+
+/* JSON text is UTF-8 (RFC 8259) whatever the database's encoding: the server converts. */
+static int use_utf8(PGconn *conn)
+{
+	if (strcmp(pg_encoding_to_char(PQclientEncoding(conn)), "UTF8") == 0)
+		return TR_EXIT_OK;
+	return run_setting(conn, "SET client_encoding TO 'UTF8'");
+}
+
+/* NDJSON: the rows in chunks of NDJSON_CHUNK_ROWS, each written as it arrives. */
+static int query_ndjson(PGconn *conn, const char *sql, FILE *out, long *rows)
+{
+	int rc = use_utf8(conn);
+	if (rc)
+		return rc;
+	if (!PQsendQuery(conn, sql) || !PQsetChunkedRowsMode(conn, NDJSON_CHUNK_ROWS))
+		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
+	struct ndjson writer;
+	ndjson_init(&writer, out);
 	PGresult *res;
 	while ((res = pg_next_result(conn))) {
 		ExecStatusType st = PQresultStatus(res);
 		if (rc == TR_EXIT_OK && (st == PGRES_TUPLES_CHUNK || st == PGRES_TUPLES_OK)) {
 			*rows += PQntuples(res);
-			if (ndjson_write_rows(res, out) < 0)
+			if (ndjson_write_rows(&writer, res) < 0)
 				rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output");
 		} else if (rc == TR_EXIT_OK) {
 			rc = pg_report_failure(res, "the query");
 		}
 		PQclear(res);
 	}
+	if (ndjson_finish(&writer) < 0 && rc == TR_EXIT_OK)
+		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output");
 	if (rc == TR_EXIT_OK && sig_caught())
 		rc = pg_report_failure(NULL, "the query");
 	return rc;
@@ -88,9 +126,13 @@ static int load_statement(const struct strlist *args, char **sql)
 	free(text);
 	if (rc)
 		return result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
-	if (script.len != 1)
-		rc = result_fail(TR_EXIT_USAGE, "usage",
-		                 "query takes exactly one statement, not %zu; use 'run' for scripts", script.len);
+	if (script.len == 0)
+		rc = result_fail(TR_EXIT_USAGE, "usage", "the query is empty: give one SQL statement");
+	else if (script.len > 1)
+		rc = result_fail(
+		        TR_EXIT_USAGE, "usage",
+		        "query takes one statement, not %zu (line %d starts the second); use 'run' for scripts",
+		        script.len, script.stmts[1].line);
 	else
 		*sql = xstrdup(script.stmts[0].text);
 	sql_script_free(&script);
