@@ -31,10 +31,11 @@ struct ndjson_col {
 	size_t key_off, key_len; /* the column's '{"name":' or ',"name":' in keys */
 };
 
-/* Bytes copied into a JSON string as they are: ASCII from ' ' on, but '"' and '\'. */
+/* Bytes copied into a JSON string as they are: all but control characters, '"' and '\'. The
+ * text is UTF-8 already: the server converts it to the client encoding, UTF-8, and checks it. */
 static int is_plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+	return c >= 0x20 && c != '"' && c != '\\';
 }
 
 static enum kind kind_of(Oid type)
@@ -54,27 +55,8 @@ static enum kind kind_of(Oid type)
 	}
 }
 
-/* The length of the valid UTF-8 sequence at p (2 to 4), or 0 when it is not one (overlong
- * forms and surrogates included, as RFC 3629 says). */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : 2;
-	if (p[0] < 0xC2 || p[0] > 0xF4 || (size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
-	    (p[0] == 0xF4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
-
 /* Output goes out in pieces of this size: few, large writes, and flat memory. */
 #define OUT_SIZE ((size_t)64 * 1024)
-/* Room kept for one step of put_string: the longest escape, and a UTF-8 sequence that starts at
- * the end of a run. */
-#define STEP_ROOM 16
 
 static void flush(struct ndjson *w)
 {
@@ -119,30 +101,15 @@ static char *put_escape(char *o, unsigned char c)
 	return o;
 }
 
-/* Escape the bytes [p, stop) to o, which has room for 6 bytes per byte (the longest escape)
- * plus STEP_ROOM; end is the end of the whole string, for a UTF-8 sequence that runs past stop.
- * Returns the new o; *pp is where it stopped. */
-static char *escape_run(char *o, const unsigned char **pp, const unsigned char *stop, const unsigned char *end)
+/* Escape the bytes [p, stop) to o, which has room for 6 bytes per byte (the longest escape). */
+static char *escape_run(char *o, const unsigned char *p, const unsigned char *stop)
 {
-	const unsigned char *p = *pp;
 	while (p < stop) {
-		size_t n;
-		if (is_plain(*p)) {
+		if (is_plain(*p))
 			*o++ = (char)*p++;
-		} else if (*p < 0x80) {
+		else
 			o = put_escape(o, *p++);
-		} else if ((n = utf8_len(p, end)) > 0) {
-			memcpy(o, p, n);
-			o += n;
-			p += n;
-		} else { /* not UTF-8: U+FFFD REPLACEMENT CHARACTER */
-			static const char replacement[6] = { '\\', 'u', 'f', 'f', 'f', 'd' };
-			memcpy(o, replacement, sizeof replacement);
-			o += sizeof replacement;
-			p++;
-		}
 	}
-	*pp = p;
 	return o;
 }
 
@@ -152,12 +119,13 @@ static void put_string(struct ndjson *w, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	put(w, "\"", 1);
 	while (p < end) {
-		if (OUT_SIZE - w->len < 6 + STEP_ROOM)
+		if (OUT_SIZE - w->len < 6)
 			flush(w);
-		size_t fits = (OUT_SIZE - w->len - STEP_ROOM) / 6;
+		size_t fits = (OUT_SIZE - w->len) / 6;
 		const unsigned char *stop = (size_t)(end - p) < fits ? end : p + fits;
-		char *o = escape_run(w->data + w->len, &p, stop, end);
+		char *o = escape_run(w->data + w->len, p, stop);
 		w->len = (size_t)(o - w->data);
+		p = stop;
 	}
 	put(w, "\"", 1);
 }
@@ -209,10 +177,10 @@ static void learn_columns(struct ndjson *w, const PGresult *res)
 	for (int c = 0; c < w->ncols; c++) {
 		const char *fname = PQfname(res, c);
 		const unsigned char *name = (const unsigned char *)fname, *end = name + strlen(fname);
-		char *key = xmalloc(6 * (size_t)(end - name) + STEP_ROOM), *o = key;
+		char *key = xmalloc(6 * (size_t)(end - name) + 4), *o = key;
 		*o++ = c == 0 ? '{' : ',';
 		*o++ = '"';
-		o = escape_run(o, &name, end, end);
+		o = escape_run(o, name, end);
 		*o++ = '"';
 		*o++ = ':';
 		w->cols[c].kind = kind_of(PQftype(res, c));

@@ -11,8 +11,9 @@
  *   NULL                                             null;
  *   anything else                                    a JSON string of the server's text form
  *                                                    (arrays, ranges, bytea as \x..., timestamps).
- * Domains arrive as their base type. Strings are escaped per RFC 8259; bytes that are not valid
- * UTF-8 (possible only in a SQL_ASCII database) become U+FFFD, so every line is valid JSON. */
+ * Domains arrive as their base type. Strings are escaped per RFC 8259 (", \ and control
+ * characters). The text must be UTF-8: the caller sets client_encoding, and the server converts
+ * and checks every value (in a SQL_ASCII database, bytes that are not UTF-8 fail the query). */
 #ifndef PG_NDJSON_H
 #define PG_NDJSON_H
 
