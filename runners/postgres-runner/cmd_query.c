@@ -17,9 +17,6 @@
 #include "sink.h"
 #include "sqlsplit.h"
 
-/* Rows per chunk in chunked-rows mode: memory stays at one chunk whatever the result size. */
-#define NDJSON_CHUNK_ROWS 1000
-
 static struct {
 	const char *format;
 	const char *output;
@@ -29,42 +26,52 @@ static struct {
 	bool header;
 } opts = { .format = "csv" };
 
-/* CSV is the server's own COPY (query) TO STDOUT: correct quoting, and the fastest path. The
- * query goes on lines of its own, so a trailing -- comment cannot swallow the closing ')'
- * (sql_split has already dropped the terminating ';'). */
+/* COPY (sql) TO STDOUT (options). The query goes on lines of its own, so a trailing -- comment
+ * cannot swallow the closing ')' (sql_split has already dropped the terminating ';'). */
+static void copy_statement(struct buf *copy, const char *sql, const char *options)
+{
+	buf_printf(copy, "COPY (\n%s\n) TO STDOUT (%s)", sql, options);
+}
+
+/* CSV is the server's own COPY (query) TO STDOUT: correct quoting, and the fastest path. */
 static int query_csv(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes)
 {
-	struct buf copy = BUF_INIT;
-	buf_printf(&copy, "COPY (\n%s\n) TO STDOUT (FORMAT csv%s", sql, opts.header ? ", HEADER" : "");
+	struct buf options = BUF_INIT, copy = BUF_INIT;
+	buf_puts(&options, opts.header ? "FORMAT csv, HEADER" : "FORMAT csv");
 	if (opts.null) {
 		char *lit = PQescapeLiteral(conn, opts.null, strlen(opts.null));
 		if (!lit) {
-			buf_free(&copy);
+			buf_free(&options);
 			return result_fail(TR_EXIT_USAGE, "usage", "--null: %s", PQerrorMessage(conn));
 		}
-		buf_printf(&copy, ", NULL %s", lit);
+		buf_printf(&options, ", NULL %s", lit);
 		PQfreemem(lit);
 	}
-	buf_puts(&copy, ")");
+	copy_statement(&copy, sql, buf_str(&options));
 	int rc = copy_to_stream(conn, buf_str(&copy), out, rows, bytes);
 	buf_free(&copy);
+	buf_free(&options);
 	return rc;
 }
 
-/* Run sql (a statement without rows) to its end, cancel-aware. */
-static int run_setting(PGconn *conn, const char *sql)
+/* Wait, cancel-aware, for the end of what was sent (commands without rows). With keep, the last
+ * result is handed over (a Describe's). */
+static int finish_command(PGconn *conn, const char *what, PGresult **keep)
 {
-	if (!PQsendQuery(conn, sql))
-		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
 	int rc = TR_EXIT_OK;
 	PGresult *res;
 	while ((res = pg_next_result(conn))) {
-		if (rc == TR_EXIT_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = pg_report_failure(res, sql);
+		if (rc == TR_EXIT_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pg_report_failure(res, what);
+		} else if (rc == TR_EXIT_OK && keep) {
+			PQclear(*keep);
+			*keep = res;
+			continue;
+		}
 		PQclear(res);
 	}
 	if (rc == TR_EXIT_OK && sig_caught())
-		rc = pg_report_failure(NULL, sql);
+		rc = pg_report_failure(NULL, what);
 	return rc;
 }
 
@@ -73,35 +80,45 @@ static int use_utf8(PGconn *conn)
 {
 	if (strcmp(pg_encoding_to_char(PQclientEncoding(conn)), "UTF8") == 0)
 		return TR_EXIT_OK;
-	return run_setting(conn, "SET client_encoding TO 'UTF8'");
+	if (!PQsendQuery(conn, "SET client_encoding TO 'UTF8'"))
+		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
+	return finish_command(conn, "SET client_encoding", NULL);
 }
 
-/* NDJSON: the rows in chunks of NDJSON_CHUNK_ROWS, each written as it arrives. */
-static int query_ndjson(PGconn *conn, const char *sql, FILE *out, long *rows)
+/* The names and types of the query's columns, from the server's Describe: it is planned, not
+ * run. */
+static int describe(PGconn *conn, const char *sql, PGresult **desc)
 {
-	int rc = use_utf8(conn);
+	if (!PQsendPrepare(conn, "", sql, 0, NULL))
+		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
+	int rc = finish_command(conn, "the query", NULL);
 	if (rc)
 		return rc;
-	if (!PQsendQuery(conn, sql) || !PQsetChunkedRowsMode(conn, NDJSON_CHUNK_ROWS))
+	if (!PQsendDescribePrepared(conn, ""))
 		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s", PQerrorMessage(conn));
-	struct ndjson writer;
-	ndjson_init(&writer, out);
-	PGresult *res;
-	while ((res = pg_next_result(conn))) {
-		ExecStatusType st = PQresultStatus(res);
-		if (rc == TR_EXIT_OK && (st == PGRES_TUPLES_CHUNK || st == PGRES_TUPLES_OK)) {
-			*rows += PQntuples(res);
-			if (ndjson_write_rows(&writer, res) < 0)
-				rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output");
-		} else if (rc == TR_EXIT_OK) {
-			rc = pg_report_failure(res, "the query");
-		}
-		PQclear(res);
+	return finish_command(conn, "the query", desc);
+}
+
+/* NDJSON: the rows come as COPY text (the cheapest way to stream them: one small buffer per
+ * row) and are written as JSON by the types that describe() found. */
+static int query_ndjson(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes)
+{
+	PGresult *desc = NULL;
+	int rc = use_utf8(conn);
+	if (rc == TR_EXIT_OK)
+		rc = describe(conn, sql, &desc);
+	if (rc == TR_EXIT_OK) {
+		struct ndjson writer;
+		struct buf copy = BUF_INIT;
+		ndjson_init(&writer, out, desc);
+		copy_statement(&copy, sql, "FORMAT text");
+		rc = copy_to_rows(conn, buf_str(&copy), ndjson_copy_row, &writer, rows, bytes);
+		int error = ndjson_finish(&writer);
+		if (rc == TR_EXIT_OK && error)
+			rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output: %s", strerror(error));
+		buf_free(&copy);
 	}
-	if (ndjson_finish(&writer) < 0 && rc == TR_EXIT_OK)
-		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output");
-	if (rc == TR_EXIT_OK && sig_caught())
-		rc = pg_report_failure(NULL, "the query");
+	PQclear(desc);
 	return rc;
 }
 
@@ -147,7 +164,7 @@ static int stream(PGconn *conn, const char *sql)
 	if (rc)
 		return result_fail(TR_EXIT_FAILED, "output", "cannot create %s: %s", opts.output, strerror(rc));
 	bool csv = strcmp(opts.format, "csv") == 0;
-	rc = csv ? query_csv(conn, sql, out.fp, &rows, &bytes) : query_ndjson(conn, sql, out.fp, &rows);
+	rc = csv ? query_csv(conn, sql, out.fp, &rows, &bytes) : query_ndjson(conn, sql, out.fp, &rows, &bytes);
 	rc = sink_finish(&out, rc);
 	cJSON *r = result_object();
 	cJSON_AddNumberToObject(r, "rows", (double)rows);
@@ -199,8 +216,8 @@ const struct cmd cmd_query = {
 		"Start the SQL after '--' when it begins with '-' (a comment, say).\n"
 		"\n"
 		"CSV comes from the server's COPY (SQL) TO STDOUT, so quoting is PostgreSQL's own, in\n"
-		"the database's encoding. NDJSON is one JSON object per row, in UTF-8, fetched in\n"
-		"chunks of 1000 rows and written straight from the column types:\n"
+		"the database's encoding. NDJSON is one JSON object per row, in UTF-8, streamed the\n"
+		"same way (COPY's text format) and written straight from the column types:\n"
 		"  int2/int4/int8/oid, float4/float8, numeric  a number, digit for digit as the server\n"
 		"                                             printed it; NaN, Infinity and -Infinity\n"
 		"                                             (floats and numeric) are the strings\n"

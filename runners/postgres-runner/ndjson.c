@@ -1,6 +1,7 @@
-/* ndjson: rows as JSON lines, typed by column OID (see ndjson.h). */
+/* ndjson: COPY text rows as JSON lines, typed by column OID (see ndjson.h). */
 #include "ndjson.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,10 @@ struct ndjson_col {
 	size_t key_off, key_len; /* the column's '{"name":' or ',"name":' in keys */
 };
 
-/* Bytes copied into a JSON string as they are: all but control characters, '"' and '\'. The
- * text is UTF-8 already: the server converts it to the client encoding, UTF-8, and checks it. */
-static int is_plain(unsigned char c)
-{
-	return c >= 0x20 && c != '"' && c != '\\';
-}
+/* Output goes out in pieces of this size: few, large writes, and flat memory. */
+#define OUT_SIZE ((size_t)64 * 1024)
+/* The most one input byte becomes: a control character as \u00XX. */
+#define MAX_GROWTH 6
 
 static enum kind kind_of(Oid type)
 {
@@ -55,28 +54,45 @@ static enum kind kind_of(Oid type)
 	}
 }
 
-/* Output goes out in pieces of this size: few, large writes, and flat memory. */
-#define OUT_SIZE ((size_t)64 * 1024)
-
 static void flush(struct ndjson *w)
 {
-	if (!w->failed && w->len && fwrite(w->data, 1, w->len, w->out) != w->len)
-		w->failed = true;
+	if (!w->error && w->len && fwrite(w->data, 1, w->len, w->out) != w->len)
+		w->error = errno ? errno : EIO;
 	w->len = 0;
 }
 
-static void put(struct ndjson *w, const char *s, size_t n)
+/* Where n more bytes fit: o, or the start of the buffer after flushing everything before o. */
+static char *room_for(struct ndjson *w, char *o, size_t n)
 {
-	if (n > OUT_SIZE - w->len) {
-		flush(w);
-		if (n > OUT_SIZE) { /* a value bigger than the whole buffer goes straight out */
-			if (!w->failed && fwrite(s, 1, n, w->out) != n)
-				w->failed = true;
-			return;
-		}
-	}
-	memcpy(w->data + w->len, s, n);
-	w->len += n;
+	if ((size_t)(w->data + OUT_SIZE - o) >= n)
+		return o;
+	w->len = (size_t)(o - w->data);
+	flush(w);
+	return w->data;
+}
+
+/* Keys and keywords: a few bytes, where a loop beats memcpy's set-up. */
+static char *copy_small(char *o, const char *s, size_t n)
+{
+	while (n--)
+		*o++ = *s++;
+	return o;
+}
+
+/* Per-byte tests of the conversion loops: always inlined, even at -Os (a call per byte costs
+ * more than the whole test). */
+#define PER_BYTE static inline __attribute__((always_inline))
+
+/* Bytes copied into a JSON string as they are: all but control characters, '"' and '\'. The
+ * text is UTF-8 already: the server converts it to the client encoding, UTF-8, and checks it. */
+PER_BYTE int is_plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\';
+}
+
+PER_BYTE int at_field_end(unsigned char c)
+{
+	return c == '\t' || c == '\n'; /* in the data, COPY writes these two as \t and \n */
 }
 
 static char *put_escape(char *o, unsigned char c)
@@ -101,89 +117,128 @@ static char *put_escape(char *o, unsigned char c)
 	return o;
 }
 
-/* Escape the bytes [p, stop) to o, which has room for 6 bytes per byte (the longest escape). */
-static char *escape_run(char *o, const unsigned char *p, const unsigned char *stop)
+/* The byte that COPY's text format writes as a backslash and c: \b \f \n \r \t \v, and \\. */
+static unsigned char copy_unescape(unsigned char c)
 {
+	switch (c) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'v': return '\v';
+	default: return c;
+	}
+}
+
+/* Convert COPY text from *pp to o, up to the end of the field or stop (or one byte past stop, to
+ * finish an escape); o has room for MAX_GROWTH bytes per input byte. Returns the new o and
+ * advances *pp. A backslash never takes the row's newline with it. */
+typedef char *convert_fn(char *o, const unsigned char **pp, const unsigned char *stop);
+
+/* Into the body of a JSON string. */
+static char *string_run(char *o, const unsigned char **pp, const unsigned char *stop)
+{
+	const unsigned char *p = *pp;
 	while (p < stop) {
-		if (is_plain(*p))
-			*o++ = (char)*p++;
-		else
-			o = put_escape(o, *p++);
+		unsigned char c = *p;
+		if (is_plain(c)) { /* the common case first */
+			*o++ = (char)c;
+			p++;
+			continue;
+		}
+		if (at_field_end(c))
+			break;
+		p++;
+		if (c == '\\' && *p != '\n')
+			c = copy_unescape(*p++);
+		o = is_plain(c) ? (*o = (char)c, o + 1) : put_escape(o, c);
+	}
+	*pp = p;
+	return o;
+}
+
+/* Numbers, and json text as it is, but a line break between json tokens (inside its strings a
+ * line break is always escaped) becomes a space: one row, one line. */
+static char *raw_run(char *o, const unsigned char **pp, const unsigned char *stop)
+{
+	const unsigned char *p = *pp;
+	while (p < stop && !at_field_end(*p)) {
+		unsigned char c = *p++;
+		if (c == '\\' && *p != '\n')
+			c = copy_unescape(*p++);
+		*o++ = (char)(c == '\n' || c == '\r' ? ' ' : c);
+	}
+	*pp = p;
+	return o;
+}
+
+/* The rest of a field of any size, converted in runs that fit the room left in the buffer. */
+static char *put_converted(struct ndjson *w, char *o, const unsigned char **pp, const unsigned char *end,
+                           convert_fn *convert)
+{
+	for (;;) {
+		size_t fits = (size_t)(w->data + OUT_SIZE - o) / MAX_GROWTH;
+		if (fits >= 2) { /* fits - 1: a run may end one byte past stop, inside an escape */
+			const unsigned char *stop = (size_t)(end - *pp) < fits - 1 ? end : *pp + fits - 1;
+			o = convert(o, pp, stop);
+			if (*pp >= end || at_field_end(**pp))
+				return o;
+		}
+		o = room_for(w, o, OUT_SIZE);
+	}
+}
+
+static char *put_string(struct ndjson *w, char *o, const unsigned char **pp, const unsigned char *end)
+{
+	o = room_for(w, o, 1);
+	*o++ = '"';
+	o = put_converted(w, o, pp, end, string_run);
+	o = room_for(w, o, 1);
+	*o++ = '"';
+	return o;
+}
+
+/* Column col's key and value, from the field at *pp; *pp ends at the tab or newline after it. */
+static char *put_field(struct ndjson *w, char *o, const struct ndjson_col *col, const unsigned char **pp,
+                       const unsigned char *end)
+{
+	const unsigned char *v = *pp;
+	o = room_for(w, o, col->key_len + sizeof "false");
+	o = copy_small(o, w->keys.data + col->key_off, col->key_len);
+	if (v[0] == '\\' && v[1] == 'N' && at_field_end(v[2])) {
+		*pp = v + 2;
+		return copy_small(o, "null", 4);
+	}
+	switch (col->kind) {
+	case KIND_BOOL: *pp = v + 1; return v[0] == 't' ? copy_small(o, "true", 4) : copy_small(o, "false", 5);
+	case KIND_DECIMAL:
+		/* NaN, Infinity and -Infinity are the only outputs that do not start with a digit. */
+		if (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && v[1] == 'I'))
+			return put_string(w, o, pp, end);
+		return put_converted(w, o, pp, end, raw_run);
+	case KIND_INTEGER:
+	case KIND_JSON: return put_converted(w, o, pp, end, raw_run);
+	case KIND_STRING: return put_string(w, o, pp, end);
 	}
 	return o;
 }
 
-/* s as a JSON string, escaped in runs that fit the room left in the buffer. */
-static void put_string(struct ndjson *w, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	put(w, "\"", 1);
-	while (p < end) {
-		if (OUT_SIZE - w->len < 6)
-			flush(w);
-		size_t fits = (OUT_SIZE - w->len) / 6;
-		const unsigned char *stop = (size_t)(end - p) < fits ? end : p + fits;
-		char *o = escape_run(w->data + w->len, p, stop);
-		w->len = (size_t)(o - w->data);
-		p = stop;
-	}
-	put(w, "\"", 1);
-}
-
-/* json text may span lines between its tokens (inside its strings a line break is always
- * escaped): make each a space, so a row stays one line. */
-static void put_json(struct ndjson *w, const char *v, size_t len)
-{
-	for (;;) {
-		size_t run = strcspn(v, "\r\n");
-		if (run >= len) {
-			put(w, v, len);
-			return;
-		}
-		put(w, v, run);
-		put(w, " ", 1);
-		v += run + 1;
-		len -= run + 1;
-	}
-}
-
-static void put_value(struct ndjson *w, enum kind kind, const char *v, size_t len)
-{
-	switch (kind) {
-	case KIND_INTEGER: put(w, v, len); return;
-	case KIND_DECIMAL:
-		/* NaN, Infinity and -Infinity are the only outputs that do not start with a digit. */
-		if (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && v[1] == 'I'))
-			put_string(w, v, len);
-		else
-			put(w, v, len);
-		return;
-	case KIND_BOOL:
-		if (v[0] == 't')
-			put(w, "true", 4);
-		else
-			put(w, "false", 5);
-		return;
-	case KIND_JSON: put_json(w, v, len); return;
-	case KIND_STRING: put_string(w, v, len); return;
-	}
-}
-
 /* Each column's key, '{"name":' or ',"name":', escaped once for all rows. */
-static void learn_columns(struct ndjson *w, const PGresult *res)
+static void learn_columns(struct ndjson *w, const PGresult *desc)
 {
-	w->ncols = PQnfields(res);
+	w->ncols = PQnfields(desc);
 	w->cols = xmalloc(sizeof *w->cols * (size_t)(w->ncols ? w->ncols : 1));
 	for (int c = 0; c < w->ncols; c++) {
-		const char *fname = PQfname(res, c);
-		const unsigned char *name = (const unsigned char *)fname, *end = name + strlen(fname);
-		char *key = xmalloc(6 * (size_t)(end - name) + 4), *o = key;
+		const unsigned char *name = (const unsigned char *)PQfname(desc, c);
+		char *key = xmalloc(MAX_GROWTH * strlen((const char *)name) + 4), *o = key;
 		*o++ = c == 0 ? '{' : ',';
 		*o++ = '"';
-		o = escape_run(o, name, end);
+		for (; *name; name++)
+			o = is_plain(*name) ? (*o = (char)*name, o + 1) : put_escape(o, *name);
 		*o++ = '"';
 		*o++ = ':';
-		w->cols[c].kind = kind_of(PQftype(res, c));
+		w->cols[c].kind = kind_of(PQftype(desc, c));
 		w->cols[c].key_off = w->keys.len;
 		w->cols[c].key_len = (size_t)(o - key);
 		buf_append(&w->keys, key, (size_t)(o - key));
@@ -191,37 +246,33 @@ static void learn_columns(struct ndjson *w, const PGresult *res)
 	}
 }
 
-static void put_row(struct ndjson *w, const PGresult *res, int row)
+void ndjson_init(struct ndjson *w, FILE *out, const PGresult *desc)
 {
-	if (w->ncols == 0) {
-		put(w, "{}\n", 3);
-		return;
-	}
+	*w = (struct ndjson){ .out = out, .data = xmalloc(OUT_SIZE), .keys = BUF_INIT };
+	learn_columns(w, desc);
+}
+
+int ndjson_copy_row(void *writer, const char *row, size_t len)
+{
+	struct ndjson *w = writer;
+	const unsigned char *p = (const unsigned char *)row, *end = p + len - 1; /* the newline */
+	if (len == 0 || *end != '\n')
+		return w->error = EPROTO;
+	char *o = w->data + w->len;
 	for (int c = 0; c < w->ncols; c++) {
-		const struct ndjson_col *col = &w->cols[c];
-		put(w, w->keys.data + col->key_off, col->key_len);
-		size_t len = (size_t)PQgetlength(res, row, c);
-		if (len == 0 && PQgetisnull(res, row, c))
-			put(w, "null", 4);
-		else
-			put_value(w, col->kind, PQgetvalue(res, row, c), len);
+		if (c > 0 && *p++ != '\t')
+			break;
+		o = put_field(w, o, &w->cols[c], &p, end);
 	}
-	put(w, "}\n", 2);
-}
-
-void ndjson_init(struct ndjson *w, FILE *out)
-{
-	*w = (struct ndjson){ .out = out, .data = xmalloc(OUT_SIZE), .keys = BUF_INIT, .ncols = -1 };
-}
-
-int ndjson_write_rows(struct ndjson *w, const PGresult *res)
-{
-	if (w->ncols < 0)
-		learn_columns(w, res);
-	int rows = PQntuples(res);
-	for (int r = 0; r < rows && !w->failed; r++)
-		put_row(w, res, r);
-	return w->failed ? -1 : 0;
+	o = room_for(w, o, 3);
+	if (w->ncols == 0)
+		*o++ = '{';
+	*o++ = '}';
+	*o++ = '\n';
+	w->len = (size_t)(o - w->data);
+	if (p != end && !w->error) /* not the described columns */
+		w->error = EPROTO;
+	return w->error;
 }
 
 int ndjson_finish(struct ndjson *w)
@@ -232,5 +283,5 @@ int ndjson_finish(struct ndjson *w)
 	free(w->cols);
 	w->data = NULL;
 	w->cols = NULL;
-	return w->failed ? -1 : 0;
+	return w->error;
 }

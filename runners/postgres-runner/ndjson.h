@@ -1,5 +1,5 @@
-/* ndjson: query rows as JSON lines, written straight from the text the server sends, typed by
- * column OID, with no JSON object built per row:
+/* ndjson: the rows of a COPY ... TO STDOUT (text format) as JSON lines, written straight from the
+ * COPY text and the column types of the query's description, with no JSON object built per row:
  *   int2, int4, int8, oid, float4, float8, numeric   a JSON number, exactly as the server printed
  *                                                    it (no precision lost); NaN, Infinity and
  *                                                    -Infinity, which JSON has no number for,
@@ -13,12 +13,12 @@
  *                                                    (arrays, ranges, bytea as \x..., timestamps).
  * Domains arrive as their base type. Strings are escaped per RFC 8259 (", \ and control
  * characters). The text must be UTF-8: the caller sets client_encoding, and the server converts
- * and checks every value (in a SQL_ASCII database, bytes that are not UTF-8 fail the query). */
+ * and checks every value (in a SQL_ASCII database, bytes that are not UTF-8 fail the query).
+ * Memory is one 64 KiB buffer, whatever the size of a row or a value. */
 #ifndef PG_NDJSON_H
 #define PG_NDJSON_H
 
 #include <libpq-fe.h>
-#include <stdbool.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -30,16 +30,17 @@ struct ndjson {
 	char *data; /* output not yet handed to out: len bytes of a fixed buffer */
 	size_t len;
 	struct buf keys;         /* every column's '{"name":' or ',"name":', back to back */
-	struct ndjson_col *cols; /* per column: kind and key, set from the first result */
-	int ncols;               /* -1 until the first result */
-	bool failed;             /* a write to out failed */
+	struct ndjson_col *cols; /* per column: kind and key */
+	int ncols;
+	int error; /* the errno of a failed write to out, or 0 */
 };
 
-void ndjson_init(struct ndjson *w, FILE *out);
-/* Write every row of res (the columns must match the first result's). Returns 0, or -1 when out
- * fails. */
-int ndjson_write_rows(struct ndjson *w, const PGresult *res);
-/* Flush what is pending and free the writer. Returns 0, or -1 when out failed at any point. */
+/* A writer for rows with the columns of desc (the query's Describe result). */
+void ndjson_init(struct ndjson *w, FILE *out, const PGresult *desc);
+/* One row of COPY text format, newline included, as one JSON line (a copy_row_fn). Returns 0,
+ * or an errno value when out fails or the row does not have the described columns. */
+int ndjson_copy_row(void *writer, const char *row, size_t len);
+/* Flush what is pending and free the writer. Returns 0, or the errno value of a failed write. */
 int ndjson_finish(struct ndjson *w);
 
 #endif
