@@ -212,12 +212,13 @@ const struct cmd cmd_query = {
 	.usage = "--conn ID [flags] SQL",
 	.summary = "stream a query's rows as CSV or NDJSON, in constant memory",
 	.description =
-		"SQL is one statement; a trailing ';' or comment is fine. For a script, use 'run'.\n"
-		"Start the SQL after '--' when it begins with '-' (a comment, say).\n"
+		"SQL is one statement that returns rows: SELECT, VALUES, TABLE, or INSERT/UPDATE/DELETE\n"
+		"... RETURNING. A trailing ';' or comment is fine; for a script, use 'run'. Put the SQL\n"
+		"after '--' when it starts with '-' (a comment, say).\n"
 		"\n"
-		"CSV comes from the server's COPY (SQL) TO STDOUT, so quoting is PostgreSQL's own, in\n"
-		"the database's encoding. NDJSON is one JSON object per row, in UTF-8, streamed the\n"
-		"same way (COPY's text format) and written straight from the column types:\n"
+		"Both formats stream the rows through COPY (SQL) TO STDOUT. CSV is the server's own,\n"
+		"quoted by PostgreSQL, in the database's encoding. NDJSON is one JSON object per row,\n"
+		"in UTF-8, converted from COPY's text format by the column types:\n"
 		"  int2/int4/int8/oid, float4/float8, numeric  a number, digit for digit as the server\n"
 		"                                             printed it; NaN, Infinity and -Infinity\n"
 		"                                             (floats and numeric) are the strings\n"

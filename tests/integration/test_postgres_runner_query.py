@@ -324,3 +324,30 @@ def test_sigterm_mid_stream_leaves_no_file(
         )
         stop_with_sigterm(proc, pg, marker)
     assert list(out.iterdir()) == [], "a stopped query must leave no output file"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_insert_returning_runs_once(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, fmt: str
+) -> None:
+    """NDJSON describes the statement before it streams it: the description must not run it."""
+    pg.sql("CREATE TABLE t (x int)", dbname=pg_db, role="tinyrun")
+    sql = "INSERT INTO t SELECT g FROM generate_series(1, 3) g RETURNING x"
+    result = postgres_runner(
+        ["query", "--conn", "pg", "--format", fmt, sql], env=pg.conn_env(dbname=pg_db)
+    )
+    assert_ok(result)
+    assert data_rows(result, fmt) == [["1"], ["2"], ["3"]], result
+    assert pg.sql("SELECT x FROM t ORDER BY x", dbname=pg_db) == [(1,), (2,), (3,)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_statement_without_rows_exit_1(
+    postgres_runner: Runner, pg: PgCluster, pg_db: str, fmt: str
+) -> None:
+    result = postgres_runner(
+        ["query", "--conn", "pg", "--format", fmt, "CREATE TABLE made (x int)"],
+        env=pg.conn_env(dbname=pg_db),
+    )
+    assert_fails(result, 1)
+    assert not pg.sql("SELECT 1 FROM pg_tables WHERE tablename = 'made'", dbname=pg_db)
