@@ -197,7 +197,7 @@ static int query_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt query_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "format", 0, OPT_STRING, &opts.format, "FORMAT", "csv (default) or ndjson", 0 },
 	{ "output", 'o', OPT_STRING, &opts.output, "PATH", "write the rows here (default stdout); the file appears only when complete", 0 },
 	{ "header", 0, OPT_BOOL, &opts.header, NULL, "csv: start with a header line of column names", 0 },

@@ -13,11 +13,11 @@
 #include "pgconn.h"
 #include "result.h"
 #include "signals.h"
+#include "sqlresult.h"
 #include "sqlsplit.h"
 
 #define SCRIPT_MAX_BYTES (256L * 1024 * 1024)
 /* The result goes to XCom: past this many statements only the totals grow. */
-#define RESULT_MAX_STATEMENTS 200
 
 static struct {
 	struct strlist vars;
@@ -64,31 +64,15 @@ static int load_scripts(const struct strlist *files, struct script **scripts, si
 	return TR_EXIT_OK;
 }
 
-/* "INSERT 0 5" -> "INSERT", "CREATE TABLE" -> "CREATE TABLE". */
-static void command_word(const char *status, char *out, size_t len)
-{
-	snprintf(out, len, "%s", status);
-	for (char *end = out + strlen(out); end > out && strchr("0123456789 ", end[-1]); end--)
-		end[-1] = '\0';
-}
-
 static void record_statement(const char *file, const struct sql_stmt *st, const PGresult *res, double ms, cJSON *list,
                              long *total_rows)
 {
 	char command[64];
-	command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
+	sql_command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
 	const char *tuples = PQcmdTuples((PGresult *)res);
-	long rows = *tuples ? atol(tuples) : PQntuples(res);
+	long rows = *tuples ? strtol(tuples, NULL, 10) : PQntuples(res);
 	*total_rows += rows;
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "file", file);
-	cJSON_AddNumberToObject(f, "line", st->line);
-	cJSON_AddStringToObject(f, "command", command);
-	cJSON_AddNumberToObject(f, "rows", (double)rows);
-	cJSON_AddNumberToObject(f, "ms", (double)(long)(ms * 1000) / 1000);
-	if (cJSON_GetArraySize(list) < RESULT_MAX_STATEMENTS)
-		cJSON_AddItemToArray(list, cJSON_Duplicate(f, 1));
-	log_event(LOG_LEVEL_INFO, "statement", f, "%s:%d %s (%ld rows, %.1f ms)", file, st->line, command, rows, ms);
+	sql_record_statement(list, file, st->line, command, rows, ms);
 }
 
 /* Drain what a statement returns. COPY ... FROM STDIN has no data here and is refused. */
@@ -180,7 +164,7 @@ static int exec_scripts(PGconn *conn, const struct script *scripts, size_t n)
 		rc = exec_simple(conn, "COMMIT");
 	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
 	    PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
-		PQclear(PQexec(conn, "ROLLBACK"));
+		PQclear(pg_exec(conn, "ROLLBACK"));
 		log_warn("rollback", "rolled back: nothing of this run was committed%s",
 		         opts.no_transaction ? " after the last successful statement" : "");
 	}
@@ -218,7 +202,7 @@ static int run_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt run_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "command", 'c', OPT_STRING, &opts.command, "SQL", "run this SQL instead of files", 0 },
 	{ "variable", 'v', OPT_LIST, &opts.vars, "NAME=VALUE", "set a variable for :NAME, :'NAME' and :\"NAME\"", 0 },
 	{ "no-transaction", 0, OPT_BOOL, &opts.no_transaction, NULL,
