@@ -255,9 +255,9 @@ void ndjson_init(struct ndjson *w, FILE *out, const PGresult *desc)
 int ndjson_copy_row(void *writer, const char *row, size_t len)
 {
 	struct ndjson *w = writer;
-	const unsigned char *p = (const unsigned char *)row, *end = p + len - 1; /* the newline */
-	if (len == 0 || *end != '\n')
+	if (len == 0 || row[len - 1] != '\n')
 		return w->error = EPROTO;
+	const unsigned char *p = (const unsigned char *)row, *end = p + len - 1; /* the newline */
 	char *o = w->data + w->len;
 	for (int c = 0; c < w->ncols; c++) {
 		if (c > 0 && *p++ != '\t')
