@@ -19,6 +19,8 @@
 
 struct cli_globals cli_globals = { .workdir = "/tmp" };
 
+static void print_help(const struct cmd *cmd);
+
 static size_t opt_count(const struct opt *opts)
 {
 	size_t n = 0;
@@ -208,7 +210,7 @@ static int parse_args(const struct cmd *cmd, int argc, char **argv, struct strli
 		} else if (strcmp(arg, "--") == 0) {
 			only_positional = true;
 		} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			cli_print_help(cmd);
+			print_help(cmd);
 			return CLI_DONE;
 		} else {
 			int rc = parse_flag(cmd, argc, argv, &i, seen);
@@ -252,7 +254,7 @@ static void print_opt(FILE *out, const struct opt *o)
 	buf_free(&left);
 }
 
-void cli_print_help(const struct cmd *cmd)
+static void print_help(const struct cmd *cmd)
 {
 	printf("Usage: %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->description)
@@ -268,11 +270,15 @@ void cli_print_help(const struct cmd *cmd)
 			print_opt(stdout, o);
 		printf("  %-28s %s\n", "-h, --help", "show this help");
 	}
-	if (cmd->subcommands)
+	if (cmd->subcommands) {
+		printf("\nExit codes:\n");
+		for (const struct tr_exit_meaning *m = tr_exit_meanings; m->label; m++)
+			printf("  %-6s %s\n", m->label, m->meaning);
 		printf("\nRun '%s COMMAND --help' for a command's manual.\n", cmd->name);
+	}
 }
 
-void cli_print_version(const char *runner)
+static void print_version(const char *runner)
 {
 	printf("%s %s (git %s)\nlibraries: %s\n", runner, TR_VERSION, TR_GIT_REV, TR_DEPS_VERSIONS);
 }
@@ -325,7 +331,7 @@ int cli_main(const struct cmd *root, int argc, char **argv)
 	if (rc == 0)
 		rc = apply_globals();
 	if (rc == 0 && cli_globals.version) {
-		cli_print_version(root->name);
+		print_version(root->name);
 		rc = CLI_DONE;
 	}
 	if (rc == 0)

@@ -54,11 +54,6 @@ int sig_caught(void)
 	return caught;
 }
 
-int sig_fd(void)
-{
-	return pipe_fds[0];
-}
-
 int sig_exit_code(void)
 {
 	return TR_EXIT_SIGNAL_BASE + caught;

@@ -14,8 +14,6 @@
 int sig_install(void);
 /* The first stop signal caught, or 0. */
 int sig_caught(void);
-/* The self-pipe's read end, readable once a stop signal arrived (-1 before sig_install). */
-int sig_fd(void);
 /* 128 + the caught signal: the exit code of a stopped run. */
 int sig_exit_code(void);
 

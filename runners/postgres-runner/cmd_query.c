@@ -139,7 +139,8 @@ static int load_statement(const struct strlist *args, char **sql)
 		                   "give one SQL query, or --sql-file PATH; see 'postgres-runner query --help'");
 	}
 	struct sql_script script;
-	int rc = sql_split(text, &opts.vars, &script, err, sizeof err);
+	struct buf expanded = BUF_INIT;
+	int rc = sql_split(text, &script, err, sizeof err);
 	free(text);
 	if (rc)
 		return result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
@@ -150,8 +151,13 @@ static int load_statement(const struct strlist *args, char **sql)
 		        TR_EXIT_USAGE, "usage",
 		        "query takes one statement, not %zu (line %d starts the second); use 'run' for scripts",
 		        script.len, script.stmts[1].line);
+	else if (script.stmts[0].meta_args || script.stmts[0].gset_args)
+		rc = result_fail(TR_EXIT_USAGE, "usage", "query takes no psql meta-command; use 'run' for scripts");
+	else if (sql_expand(script.stmts[0].text, &opts.vars, &expanded, NULL, err, sizeof err))
+		rc = result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
 	else
-		*sql = xstrdup(script.stmts[0].text);
+		*sql = buf_detach(&expanded);
+	buf_free(&expanded);
 	sql_script_free(&script);
 	return rc;
 }

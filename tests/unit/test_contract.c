@@ -125,6 +125,17 @@ static void secret_file_problems(void)
 	free(v);
 }
 
+static void secret_file_without_permission(void)
+{
+	char *v, err[256];
+	const char *path = tt_path("noperm");
+	tt_write(path, "x");
+	chmod(path, 0);
+	setenv("TR_GONE_FILE", path, 1);
+	CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "Permission denied");
+}
+
 static void secret_unreadable_file(void)
 {
 	char *v = (char *)"unchanged", err[256];
@@ -135,13 +146,7 @@ static void secret_unreadable_file(void)
 	CHECK_CONTAINS(err, "does-not-exist");
 	setenv("TR_GONE_FILE", tt_dir, 1); /* a folder */
 	CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
-	if (geteuid() != 0) {
-		const char *path = tt_path("noperm");
-		tt_write(path, "x");
-		chmod(path, 0);
-		setenv("TR_GONE_FILE", path, 1);
-		CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
-	}
+	tt_as_nonroot(secret_file_without_permission);
 }
 
 static void fs_read_limits(void)
@@ -197,6 +202,21 @@ static void fs_write_atomic_mode(void)
 	CHECK_INT(count_files(tt_dir), 1);
 }
 
+/* A group we are not in: refused, the file untouched, no temporary left. */
+static void gid_not_ours_refused(void)
+{
+	char dir[600], path[700];
+	snprintf(dir, sizeof dir, "%s", tt_path("mine"));
+	CHECK_INT(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/g", dir);
+	CHECK_INT(fs_write_atomic(path, "x", 1, 0600, (gid_t)-1), 0);
+	CHECK(fs_write_atomic(path, "y", 1, 0640, 0) != 0);
+	char *s = tt_read(path);
+	CHECK_STR(s, "x");
+	free(s);
+	CHECK_INT(count_files(dir), 1);
+}
+
 static void fs_write_atomic_gid(void)
 {
 	const char *path = tt_path("g");
@@ -210,14 +230,18 @@ static void fs_write_atomic_gid(void)
 		CHECK_INT(stat(path, &st), 0);
 		CHECK_INT(st.st_gid, 12345);
 		CHECK_INT(st.st_mode & 07777, 0640);
-	} else {
-		/* A group we are not in: refused, the file untouched, no temporary left. */
-		CHECK(fs_write_atomic(path, "y", 1, 0640, 0) != 0);
-		char *s = tt_read(path);
-		CHECK_STR(s, "x");
-		free(s);
-		CHECK_INT(count_files(tt_dir), 1);
 	}
+	tt_as_nonroot(gid_not_ours_refused);
+}
+
+static void read_only_folder_refused(void)
+{
+	char dir[600], inside[700];
+	snprintf(dir, sizeof dir, "%s", tt_path("ro"));
+	CHECK_INT(mkdir(dir, 0555), 0);
+	snprintf(inside, sizeof inside, "%s/f", dir);
+	CHECK_INT(fs_write_atomic(inside, "x", 1, 0644, (gid_t)-1), EACCES);
+	CHECK_INT(count_files(dir), 0);
 }
 
 static void fs_write_atomic_errors(void)
@@ -232,12 +256,7 @@ static void fs_write_atomic_errors(void)
 	struct stat st;
 	CHECK_INT(stat(dir, &st), 0);
 	CHECK(S_ISDIR(st.st_mode));
-	if (geteuid() != 0) {
-		chmod(dir, 0555);
-		char inside[700];
-		snprintf(inside, sizeof inside, "%s/f", dir);
-		CHECK_INT(fs_write_atomic(inside, "x", 1, 0644, (gid_t)-1), EACCES);
-	}
+	tt_as_nonroot(read_only_folder_refused);
 }
 
 /* Two writers of one path (as two PID-1 runners sharing a folder) get distinct temporary files;
@@ -497,10 +516,8 @@ static void result_skipped_no_termination_log(void)
 	free(err);
 }
 
-static void result_xcom_not_writable_warns(void)
+static void xcom_not_writable_warns(void)
 {
-	if (geteuid() == 0)
-		return; /* root writes anyway */
 	char xcom[600];
 	snprintf(xcom, sizeof xcom, "%s", tt_path("ro"));
 	mkdir(xcom, 0555);
@@ -511,6 +528,11 @@ static void result_xcom_not_writable_warns(void)
 	CHECK_CONTAINS(err, "\"event\":\"xcom\"");
 	free(out);
 	free(err);
+}
+
+static void result_xcom_not_writable_warns(void)
+{
+	tt_as_nonroot(xcom_not_writable_warns); /* root would write anyway */
 }
 
 static void log_json_line(void)
