@@ -351,3 +351,14 @@ def test_statement_without_rows_exit_1(
     )
     assert_fails(result, 1)
     assert not pg.sql("SELECT 1 FROM pg_tables WHERE tablename = 'made'", dbname=pg_db)
+
+
+@pytest.mark.parametrize(
+    "sql", ["\\echo hello", "SELECT 1 AS x \\gset"], ids=["echo", "gset"]
+)
+def test_psql_meta_command_exit_2(
+    postgres_runner: Runner, pg: PgCluster, sql: str
+) -> None:
+    result = postgres_runner(["query", "--conn", "pg", "--", sql], env=pg.conn_env())
+    assert_fails(result, 2)
+    assert not result.data_lines(), result
