@@ -45,7 +45,7 @@ static int copy_start(PGconn *conn, const char *sql, ExecStatusType want)
 	return rc;
 }
 
-int copy_to_stream(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes)
+int copy_to_rows(PGconn *conn, const char *sql, copy_row_fn *fn, void *ctx, long *rows, long *bytes)
 {
 	int rc = copy_start(conn, sql, PGRES_COPY_OUT);
 	if (rc)
@@ -60,8 +60,8 @@ int copy_to_stream(PGconn *conn, const char *sql, FILE *out, long *rows, long *b
 				break;
 			continue;
 		}
-		if (!write_error && fwrite(data, 1, (size_t)n, out) != (size_t)n)
-			write_error = errno ? errno : EIO;
+		if (!write_error)
+			write_error = fn(ctx, data, (size_t)n);
 		*bytes += n;
 		PQfreemem(data);
 	}
@@ -69,6 +69,16 @@ int copy_to_stream(PGconn *conn, const char *sql, FILE *out, long *rows, long *b
 	if (rc == TR_EXIT_OK && write_error)
 		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write the output: %s", strerror(write_error));
 	return rc;
+}
+
+static int write_row(void *out, const char *row, size_t len)
+{
+	return fwrite(row, 1, len, out) == len ? 0 : errno ? errno : EIO;
+}
+
+int copy_to_stream(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes)
+{
+	return copy_to_rows(conn, sql, write_row, out, rows, bytes);
 }
 
 /* Queue data on the non-blocking connection, waiting for the socket while libpq's buffer is
