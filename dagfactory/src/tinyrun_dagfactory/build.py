@@ -10,32 +10,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import commands, compat, policy
+from . import commands, compat, policy, resources
 from .images import ImageRef, ImageTable
 from .spec import GroupSpec, PipelineSpec, TaskSpec
-
-_UNITS = {
-    "": 1,
-    "k": 10**3,
-    "K": 2**10,
-    "Ki": 2**10,
-    "m": 2**20,
-    "M": 2**20,
-    "Mi": 2**20,
-    "g": 2**30,
-    "G": 2**30,
-    "Gi": 2**30,
-}
-
-
-def _bytes(memory: str) -> int:
-    m = re.match(r"^([0-9]+)([A-Za-z]*)$", memory)
-    return int(m.group(1)) * _UNITS.get(m.group(2), 1) if m else 0
-
-
-def _cpus(cpu: str) -> float:
-    return float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
-
 
 def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
     """BaseOperator arguments every tinyrun task gets (retries with backoff, timeout, XCom on, ...)."""
@@ -61,6 +38,7 @@ def _labels(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, str]
 
 
 def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+    """DockerOperator arguments; ``tinyrun_*`` ones are set on the operator after construction."""
     from docker.types import Mount
 
     s = policy.settings()
@@ -68,8 +46,12 @@ def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str
     if commands.sql_files(task):
         host_sql = s.docker_sql_host_dir or str(spec.sql_dir.resolve())
         mounts.append(Mount(target=policy.SQL_MOUNT, source=host_sql, type="bind", read_only=True))
+    if commands.uses_data(task):
+        host_data = s.docker_data_host_dir or str((spec.root / "data").resolve())
+        mounts.append(Mount(target=policy.DATA_MOUNT, source=host_data, type="bind", read_only=False))
     if task.kerberos:
         mounts.append(Mount(target=policy.KERBEROS_MOUNT, source=policy.KERBEROS_VOLUME, type="volume", read_only=True))
+    limits = resources.docker_limits(task.resources)
     kw: dict[str, Any] = {
         "image": ref.image,
         "tinyrun_image_id": ref.id,
@@ -80,19 +62,17 @@ def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str
         "user": f"{policy.RUN_AS_UID}:{policy.RUN_AS_GID}",
         "auto_remove": s.docker_auto_remove,
         "network_mode": s.docker_network_mode,
-        "mount_tmp_dir": False,  # the runner writes only to its --workdir (/tmp in its own container)
+        "mount_tmp_dir": False,  # the runner writes only to its own /tmp (a tmpfs: the root is read-only)
         "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
         "xcom_all": False,  # XCom = the last line = the runner's result JSON
         "force_pull": False,
         "labels": _labels(spec, task, ref),
         "privileged": False,
+        "mem_limit": limits.get("mem_limit"),
+        "tinyrun_nano_cpus": limits.get("nano_cpus"),
     }
     if s.docker_url:
         kw["docker_url"] = s.docker_url
-    if task.resources.get("memory"):
-        kw["mem_limit"] = _bytes(task.resources["memory"])
-    if task.resources.get("cpu"):
-        kw["cpus"] = _cpus(task.resources["cpu"])
     return kw
 
 
@@ -111,7 +91,7 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
     from kubernetes.client import models as k8s
 
     s = policy.settings()
-    volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="1Gi"))]
+    volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=policy.TMP_SIZE))]
     mounts = [k8s.V1VolumeMount(name="tmp", mount_path="/tmp")]
     if commands.sql_files(task):
         volumes.append(
@@ -133,9 +113,17 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
             )
         )
         mounts.append(k8s.V1VolumeMount(name="krb5-cache", mount_path=policy.KERBEROS_MOUNT, read_only=True))
-    resources = {k: v for k, v in task.resources.items() if v}
+    if commands.uses_data(task):
+        volumes.append(
+            k8s.V1Volume(
+                name="data",
+                persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=s.k8s_data_claim),
+            )
+        )
+        mounts.append(k8s.V1VolumeMount(name="data", mount_path=policy.DATA_MOUNT))
+    quantities = {k: v for k, v in task.resources.items() if v}
     kw: dict[str, Any] = {
-        "image": ref.image,
+        "image": ref.digest or ref.image,  # Kubernetes can pin only a registry digest, never an image ID
         "image_pull_policy": "IfNotPresent",
         "cmds": None,  # the image's ENTRYPOINT is the runner
         "arguments": commands.argv(task),
@@ -171,7 +159,7 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
             allow_privilege_escalation=False,
             capabilities=k8s.V1Capabilities(drop=["ALL"]),
         ),
-        "container_resources": k8s.V1ResourceRequirements(requests=resources, limits=resources),
+        "container_resources": k8s.V1ResourceRequirements(requests=quantities, limits=quantities),
         "termination_grace_period": policy.TERMINATION_GRACE_S,
         "on_finish_action": s.k8s_on_finish_action,
         "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
@@ -205,6 +193,15 @@ def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, execu
     return {**policy_kwargs(task), **extra}
 
 
+def make_operator(op_cls: type, kwargs: dict[str, Any], dag: Any, group: Any) -> Any:
+    """One operator; ``tinyrun_*`` arguments become attributes (the operators take no extra __init__)."""
+    ours = {k: kwargs.pop(k) for k in [k for k in kwargs if k.startswith("tinyrun_")]}
+    op = op_cls(dag=dag, task_group=group, **kwargs)
+    for name, value in ours.items():
+        setattr(op, name, value)
+    return op
+
+
 def _start_date(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
@@ -236,8 +233,7 @@ def build_dag(spec: PipelineSpec, table: ImageTable, executor: str | None = None
                 nodes[item.id] = group
                 add(item.children, group)
             else:
-                kw = operator_kwargs(spec, item, table, executor)
-                nodes[item.id] = op_cls(dag=dag, task_group=parent, **kw)
+                nodes[item.id] = make_operator(op_cls, operator_kwargs(spec, item, table, executor), dag, parent)
 
     add(spec.items, None)
     for item in [*spec.groups.values(), *spec.tasks.values()]:
