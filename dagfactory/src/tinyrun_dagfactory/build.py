@@ -14,6 +14,7 @@ from . import commands, compat, policy, resources
 from .images import ImageRef, ImageTable
 from .spec import GroupSpec, PipelineSpec, TaskSpec
 
+
 def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
     """BaseOperator arguments every tinyrun task gets (retries with backoff, timeout, XCom on, ...)."""
     kw: dict[str, Any] = {

@@ -158,8 +158,8 @@ def limits(spec: PipelineSpec, file: str) -> list[PipelineError]:
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
 
-        def bad(field: str, msg: str, t: TaskSpec = t) -> None:
-            errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
+        def bad(field: str, msg: str, name: str = "", t: TaskSpec = t) -> None:
+            errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, name or field, msg))
 
         if t.retries > policy.MAX_RETRIES:
             bad("retries", f"at most {policy.MAX_RETRIES} (platform limit)")
@@ -169,15 +169,15 @@ def limits(spec: PipelineSpec, file: str) -> list[PipelineError]:
             bad("max_retry_delay", "must not be shorter than retry_delay")
         try:
             if resources.cpu_millis(t.resources.get("cpu", policy.DEFAULT_RESOURCES["cpu"])) > policy.MAX_CPU_MILLI:
-                bad("resources", f"cpu above the platform limit of {policy.MAX_CPU_MILLI}m")
+                bad("resources", f"cpu above the platform limit of {policy.MAX_CPU_MILLI}m", "resources.cpu")
         except ValueError as exc:
-            bad("resources", str(exc))
+            bad("resources", str(exc), "resources.cpu")
         try:
             memory = resources.memory_bytes(t.resources.get("memory", policy.DEFAULT_RESOURCES["memory"]))
             if memory > policy.MAX_MEMORY_MI * 2**20:
-                bad("resources", f"memory above the platform limit of {policy.MAX_MEMORY_MI}Mi")
+                bad("resources", f"memory above the platform limit of {policy.MAX_MEMORY_MI}Mi", "resources.memory")
         except ValueError as exc:
-            bad("resources", str(exc))
+            bad("resources", str(exc), "resources.memory")
     return errors
 
 

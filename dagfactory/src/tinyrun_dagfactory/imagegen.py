@@ -44,7 +44,9 @@ def table_from_lock(lock: dict) -> dict:
         if digest is not None:
             m = _DIGEST.match(digest) if isinstance(digest, str) else None
             if not m or m.group("name") != name:
-                raise ValueError(f"images.lock.json: {name}: digest {digest!r} is not <registry>/.../{name}@sha256:<hex>")
+                raise ValueError(
+                    f"images.lock.json: {name}: digest {digest!r} is not <registry>/.../{name}@sha256:<hex>"
+                )
             out[name]["digest"] = digest
     return {
         "built": True,

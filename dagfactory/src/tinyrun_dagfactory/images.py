@@ -64,7 +64,8 @@ class ImageTable:
 def _from_doc(doc: dict, source: str) -> ImageTable:
     table = doc if "built" in doc else imagegen.table_from_lock(doc)
     images = {
-        name: ImageRef(name=name, image=e["image"], tag=e["tag"], id=e["id"], digest=e.get("digest")) for name, e in table["images"].items()
+        name: ImageRef(name=name, image=e["image"], tag=e["tag"], id=e["id"], digest=e.get("digest"))
+        for name, e in table["images"].items()
     }
     return ImageTable(source=source, built=bool(table["built"]), version=table["version"], images=images)
 
