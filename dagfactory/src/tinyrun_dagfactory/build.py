@@ -237,7 +237,8 @@ def build_dag(spec: PipelineSpec, table: ImageTable, executor: str | None = None
                 nodes[item.id] = make_operator(op_cls, operator_kwargs(spec, item, table, executor), dag, parent)
 
     add(spec.items, None)
-    for item in [*spec.groups.values(), *spec.tasks.values()]:
+    items: list[TaskSpec | GroupSpec] = [*spec.groups.values(), *spec.tasks.values()]
+    for item in items:
         for dep in item.depends_on:
             nodes[dep] >> nodes[item.id]
     return dag

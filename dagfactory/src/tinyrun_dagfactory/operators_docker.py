@@ -79,7 +79,8 @@ class TinyrunDockerOperator(DockerOperator):
         if s.docker_secrets == "env":
             _warn_once("TINYRUN_DOCKER_SECRETS=env: connections are in the containers' environment (docker inspect)")
             return None
-        if not secretfiles.engine_is_local(self.docker_url):
+        urls = [self.docker_url] if isinstance(self.docker_url, str) else list(self.docker_url)
+        if not all(secretfiles.engine_is_local(url) for url in urls):
             _warn_once(
                 f"docker engine {self.docker_url} is remote: connections are handed as environment variables, "
                 "which anyone allowed to `docker inspect` the container can read"

@@ -127,7 +127,8 @@ def parse_file(
         raise PipelineFileError(
             [PipelineError(file, getattr(doc, "line", 1), "-", "-", "-", "a pipeline file must be a YAML mapping")]
         )
-    pid = doc.get("pipeline") if isinstance(doc.get("pipeline"), str) else path.stem
+    named = doc.get("pipeline")
+    pid = named if isinstance(named, str) else path.stem
     errors, reported = checks.secrets(doc, file, pid) if checks.may_hold_secrets(text) else ([], set())
     errors += schema.validate(doc, file, pid, skip=reported)
     defaults, derrs = cache.chain(path, root)

@@ -39,7 +39,7 @@ _PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> resolved tag (same answ
 _PLAIN_TAGS_MAX = 50_000
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         # libyaml calls back into Python's regex resolver for every plain scalar: keys and values
         # repeat across pipeline files, so remember the answers (a fifth of the YAML time).
