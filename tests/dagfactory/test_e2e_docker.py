@@ -235,6 +235,9 @@ def test_contract_failure_skip_and_no_retry(e2e_kit: dict[str, Any], pg: Any, pg
     assert pg.sql("SELECT count(*) FROM contract_t", dbname=pg_db) == [(0,)]
     # failed and skipped containers are removed too (auto_remove policy "success" + the operator)
     assert _containers(dag_id) == []
+    # and so are their secret folders, however the container ended
+    shm = Path("/dev/shm/tinyrun-secrets")
+    assert [p for p in shm.iterdir() if p.name.startswith(f"{os.getpid()}-")] == []
 
 
 DATA = """\
