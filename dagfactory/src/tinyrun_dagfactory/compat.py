@@ -55,6 +55,7 @@ def connection_uri(conn_id: str) -> str:
     return BaseHook.get_connection(conn_id).get_uri()
 
 
+@lru_cache(maxsize=1)
 def backoff_multiplier() -> Any:
     """retry_exponential_backoff: a multiplier on Airflow 3, a switch (base 2) on Airflow 2."""
     from . import policy
