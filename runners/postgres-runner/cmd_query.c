@@ -84,15 +84,19 @@ static int load_statement(const struct strlist *args, char **sql)
 		                   "give one SQL query, or --sql-file PATH; see 'postgres-runner query --help'");
 	}
 	struct sql_script script;
-	int rc = sql_split(text, &opts.vars, &script, err, sizeof err);
+	struct buf expanded = BUF_INIT;
+	int rc = sql_split(text, &script, err, sizeof err);
 	free(text);
 	if (rc)
 		return result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
-	if (script.len != 1)
+	if (script.len != 1 || script.stmts[0].meta_args || script.stmts[0].gset_args)
 		rc = result_fail(TR_EXIT_USAGE, "usage",
-		                 "query takes exactly one statement, not %zu; use 'run' for scripts", script.len);
+		                 "query takes exactly one statement and no psql meta-command; use 'run' for scripts");
+	else if (sql_expand(script.stmts[0].text, &opts.vars, &expanded, NULL, err, sizeof err))
+		rc = result_fail(TR_EXIT_USAGE, "usage", "the query: %s", err);
 	else
-		*sql = xstrdup(script.stmts[0].text);
+		*sql = buf_detach(&expanded);
+	buf_free(&expanded);
 	sql_script_free(&script);
 	return rc;
 }
@@ -138,7 +142,7 @@ static int query_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt query_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "format", 0, OPT_STRING, &opts.format, "FORMAT", "csv (default) or ndjson", 0 },
 	{ "output", 'o', OPT_STRING, &opts.output, "PATH", "write the rows here (default stdout); the file appears only when complete", 0 },
 	{ "header", 0, OPT_BOOL, &opts.header, NULL, "csv: start with a header line of column names", 0 },

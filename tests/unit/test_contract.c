@@ -70,12 +70,8 @@ static void secret_env_wins_over_file(void)
 static void secret_file_newline_stripped(void)
 {
 	static const char *const cases[][2] = {
-		{ "value\n", "value" },
-		{ "value\r\n", "value" },
-		{ "value\n\n", "value\n" },
-		{ "two\nlines\n", "two\nlines" },
-		{ "", "" },
-		{ "\n", "" },
+		{ "value\n", "value" },           { "value\r\n", "value" }, { "value\n\n", "value\n" },
+		{ "two\nlines\n", "two\nlines" }, { "value\r", "value\r" }, { "\n\n", "\n" },
 		{ "  spaced  ", "  spaced  " },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -87,6 +83,46 @@ static void secret_file_newline_stripped(void)
 		CHECK_STR(v, cases[i][1]);
 		free(v);
 	}
+}
+
+/* Each problem is an error naming the variable, the file and what is wrong. */
+static void secret_file_problems(void)
+{
+	char *v, err[256];
+	setenv("TR_BAD_FILE", "", 1);
+	CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "TR_BAD_FILE is set but empty");
+	static const char *const empty[] = { "", "\n", "\r\n" };
+	const char *path = tt_path("bad");
+	setenv("TR_BAD_FILE", path, 1);
+	for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
+		tt_write(path, empty[i]);
+		CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+		CHECK(v == NULL);
+		CHECK_CONTAINS(err, "TR_BAD_FILE");
+		CHECK_CONTAINS(err, path);
+		CHECK_CONTAINS(err, "empty");
+	}
+	FILE *f = fopen(path, "w");
+	fwrite("a\0b", 1, 3, f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--password-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "--password-file");
+	CHECK_CONTAINS(err, "NUL");
+	f = fopen(path, "w");
+	for (size_t i = 0; i <= SECRET_MAX_BYTES; i++)
+		fputc('x', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "64 KiB");
+	f = fopen(path, "w");
+	for (size_t i = 0; i < SECRET_MAX_BYTES - 1; i++)
+		fputc('x', f);
+	fputc('\n', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), 0);
+	CHECK_INT(strlen(v), SECRET_MAX_BYTES - 1);
+	free(v);
 }
 
 static void secret_unreadable_file(void)
@@ -204,6 +240,44 @@ static void fs_write_atomic_errors(void)
 	}
 }
 
+/* Two writers of one path (as two PID-1 runners sharing a folder) get distinct temporary files;
+ * each commit publishes one whole file, and no temporary file is left. */
+static void atomic_two_writers(void)
+{
+	const char *path = tt_path("shared.csv");
+	struct atomic_file a, b;
+	CHECK_INT(atomic_open(&a, path, 0644, (gid_t)-1), 0);
+	CHECK_INT(atomic_open(&b, path, 0644, (gid_t)-1), 0);
+	CHECK(strcmp(a.tmp, b.tmp) != 0);
+	CHECK_INT(count_files(tt_dir), 2);
+	CHECK_INT(fs_write_all(a.fd, "aaaa", 4), 0);
+	CHECK_INT(fs_write_all(b.fd, "bb", 2), 0);
+	CHECK_INT(atomic_commit(&a), 0);
+	char *s = tt_read(path);
+	CHECK_STR(s, "aaaa");
+	free(s);
+	CHECK_INT(atomic_commit(&b), 0);
+	s = tt_read(path);
+	CHECK_STR(s, "bb");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
+	CHECK(a.tmp == NULL && b.tmp == NULL && a.fd == -1);
+}
+
+static void atomic_abort_leaves_target(void)
+{
+	const char *path = tt_path("keep");
+	tt_write(path, "old");
+	struct atomic_file f;
+	CHECK_INT(atomic_open(&f, path, 0600, (gid_t)-1), 0);
+	CHECK_INT(fs_write_all(f.fd, "new", 3), 0);
+	atomic_abort(&f);
+	char *s = tt_read(path);
+	CHECK_STR(s, "old");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
+}
+
 static void sink_file_commit(void)
 {
 	struct sink s;
@@ -239,7 +313,7 @@ static void sink_stdout(void)
 	struct tt_capture cap;
 	tt_capture_start(&cap, 1);
 	CHECK_INT(sink_open(&s, "-"), 0);
-	CHECK(s.fp == stdout && s.path == NULL);
+	CHECK(s.fp == stdout && s.file.path == NULL);
 	fputs("row\n", s.fp);
 	CHECK_INT(sink_commit(&s), 0);
 	char *out = tt_capture_end(&cap);
@@ -528,8 +602,9 @@ static void exit_status_words(void)
 }
 
 TT_MAIN(TT_CASE(secret_from_env), TT_CASE(secret_env_wins_over_file), TT_CASE(secret_file_newline_stripped),
-        TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits), TT_CASE(fs_write_atomic_mode),
-        TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors), TT_CASE(sink_file_commit),
+        TT_CASE(secret_file_problems), TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits),
+        TT_CASE(fs_write_atomic_mode), TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors),
+        TT_CASE(atomic_two_writers), TT_CASE(atomic_abort_leaves_target), TT_CASE(sink_file_commit),
         TT_CASE(sink_file_abort), TT_CASE(sink_stdout), TT_CASE(sink_open_error), TT_CASE(runid_without_dag),
         TT_CASE(runid_full_identity), TT_CASE(runid_truncated), TT_CASE(result_success_line_and_xcom),
         TT_CASE(result_failure_termination_log), TT_CASE(result_skipped_no_termination_log),
