@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import commands, compat, policy, resources
+from . import commands, compat, images, policy, resources
 from .images import ImageRef, ImageTable
 from .spec import GroupSpec, PipelineSpec, TaskSpec
 
@@ -41,7 +41,7 @@ def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
 
 
 def _labels(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, str]:
-    return {"tinyrun.pipeline": spec.id, "tinyrun.task": task.airflow_id, "tinyrun.image-id": ref.id}
+    return {"tinyrun.pipeline": spec.id, "tinyrun.task": task.airflow_id, "tinyrun.image-id": ref.id or ref.image}
 
 
 @lru_cache(maxsize=64)
@@ -76,7 +76,7 @@ def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str
     limits = resources.docker_limits(task.resources)
     kw: dict[str, Any] = {
         "image": ref.image,
-        "tinyrun_image_id": ref.id,
+        "tinyrun_image_id": ref.id or None,  # a registry digest pins itself
         "command": commands.argv(task),
         "environment": commands.environment(task),
         "tinyrun_connections": commands.connection_ids(task),
@@ -107,7 +107,42 @@ def _sql_items(task: TaskSpec) -> list[dict[str, str]]:
     return [{"key": f.replace("/", "__"), "path": f} for f in commands.sql_files(task)]
 
 
-def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+def _container_security_context() -> Any:
+    from kubernetes.client import models as k8s
+
+    return k8s.V1SecurityContext(
+        run_as_non_root=True,
+        run_as_user=policy.RUN_AS_UID,
+        run_as_group=policy.RUN_AS_GID,
+        read_only_root_filesystem=True,
+        allow_privilege_escalation=False,
+        capabilities=k8s.V1Capabilities(drop=["ALL"]),
+    )
+
+
+def _fetch_container(task: TaskSpec, launcher: ImageRef, resources: Any) -> Any:
+    """The init container of a python task with remote code: python-launcher fetch into the emptyDir."""
+    from kubernetes.client import models as k8s
+
+    return k8s.V1Container(
+        name="fetch-code",
+        image=launcher.digest or launcher.image,
+        image_pull_policy="IfNotPresent",
+        args=commands.fetch_argv(task),
+        volume_mounts=[
+            k8s.V1VolumeMount(name="snapshots", mount_path=policy.SNAPSHOT_MOUNT),
+            k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
+        ],
+        security_context=_container_security_context(),
+        resources=resources,
+    )
+
+
+def kubernetes_kwargs(
+    spec: PipelineSpec, task: TaskSpec, ref: ImageRef, launcher: ImageRef | None = None
+) -> dict[str, Any]:
+    """KubernetesPodOperator arguments. ``launcher``: the python-launcher image, for the init
+    container that fetches a python task's remote code snapshot."""
     from airflow.providers.cncf.kubernetes.secret import Secret
     from kubernetes.client import models as k8s
 
@@ -143,11 +178,17 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
         )
         mounts.append(k8s.V1VolumeMount(name="data", mount_path=policy.DATA_MOUNT))
     quantities = {k: v for k, v in task.resources.items() if v}
+    container_resources = k8s.V1ResourceRequirements(requests=quantities, limits=quantities)
+    init_containers = []
+    if launcher is not None and commands.is_remote_code(task):
+        volumes.append(k8s.V1Volume(name="snapshots", empty_dir=k8s.V1EmptyDirVolumeSource()))
+        mounts.append(k8s.V1VolumeMount(name="snapshots", mount_path=policy.SNAPSHOT_MOUNT, read_only=True))
+        init_containers.append(_fetch_container(task, launcher, container_resources))
     kw: dict[str, Any] = {
         "image": ref.digest or ref.image,  # Kubernetes can pin only a registry digest, never an image ID
         "image_pull_policy": "IfNotPresent",
         "cmds": None,  # the image's ENTRYPOINT is the runner
-        "arguments": commands.argv(task),
+        "arguments": commands.pod_argv(task) if init_containers else commands.argv(task),
         "name": _pod_name(spec, task),
         "random_name_suffix": True,
         "env_vars": [k8s.V1EnvVar(name=k, value=v) for k, v in commands.environment(task).items()],
@@ -164,32 +205,23 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
             fs_group=policy.RUN_AS_GID,
             seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
         ),
-        "container_security_context": k8s.V1SecurityContext(
-            run_as_non_root=True,
-            run_as_user=policy.RUN_AS_UID,
-            run_as_group=policy.RUN_AS_GID,
-            read_only_root_filesystem=True,
-            allow_privilege_escalation=False,
-            capabilities=k8s.V1Capabilities(drop=["ALL"]),
-        ),
-        "xcom_sidecar_container_security_context": k8s.V1SecurityContext(
-            run_as_non_root=True,
-            run_as_user=policy.RUN_AS_UID,
-            run_as_group=policy.RUN_AS_GID,
-            read_only_root_filesystem=True,
-            allow_privilege_escalation=False,
-            capabilities=k8s.V1Capabilities(drop=["ALL"]),
-        ),
-        "container_resources": k8s.V1ResourceRequirements(requests=quantities, limits=quantities),
+        "container_security_context": _container_security_context(),
+        "xcom_sidecar_container_security_context": _container_security_context(),
+        "container_resources": container_resources,
         "termination_grace_period": policy.TERMINATION_GRACE_S,
         "on_finish_action": s.k8s_on_finish_action,
         "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
         "automount_service_account_token": False,
         "labels": {"tinyrun-pipeline": _pod_name(spec, task)[:63], "app.kubernetes.io/managed-by": "tinyrun"},
-        "annotations": {"tinyrun.dev/image-id": ref.id, "tinyrun.dev/task": f"{spec.id}.{task.airflow_id}"},
+        "annotations": {
+            "tinyrun.dev/image-id": ref.id or ref.image,
+            "tinyrun.dev/task": f"{spec.id}.{task.airflow_id}",
+        },
         "get_logs": True,
         "do_xcom_push": True,  # the provider's own default is off
     }
+    if init_containers:
+        kw["init_containers"] = init_containers
     if s.k8s_namespace:
         kw["namespace"] = s.k8s_namespace
     if s.k8s_config_file:
@@ -210,8 +242,14 @@ def operator_class(executor: str) -> type:
 
 
 def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, executor: str) -> dict[str, Any]:
-    ref = table.for_runner(task.runner)
-    extra = kubernetes_kwargs(spec, task, ref) if executor == "kubernetes" else docker_kwargs(spec, task, ref)
+    if task.runner == "python":  # the team's own image; python-launcher's image only for the init container
+        ref = images.team_image(task.args["image"])
+        remote = executor == "kubernetes" and commands.is_remote_code(task)
+        launcher = table.for_runner(task.runner) if remote else None
+    else:
+        ref, launcher = table.for_runner(task.runner), None
+    kube = executor == "kubernetes"
+    extra = kubernetes_kwargs(spec, task, ref, launcher) if kube else docker_kwargs(spec, task, ref)
     return {**policy_kwargs(task), **extra}
 
 

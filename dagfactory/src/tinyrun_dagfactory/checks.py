@@ -9,6 +9,7 @@ from typing import Any
 
 from . import policy, resources
 from .errors import PipelineError
+from .images import IMAGE_DIGEST, IMAGE_ID
 from .spec import GroupSpec, PipelineSpec, TaskSpec, walk
 from .yamlio import line_of
 
@@ -17,6 +18,11 @@ _URI_WITH_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^@\s/]+@"
 _KV_PASSWORD = re.compile(r"(?i)\b(password|pwd)\s*=\s*['\"]?[^\s'\"{;]")
 _SQL_PASSWORD = re.compile(r"(?i)\bpassword\s+'[^']+'")
 _SQL_MODES = ("run", "sql", "query", "copy", "check")
+_PIN_FIX = (
+    "pin the team image: NAME@sha256:<digest> "
+    "(docker inspect --format '{{index .RepoDigests 0}}' IMAGE) or its image ID sha256:<64 hex> "
+    "(docker inspect --format '{{.Id}}' IMAGE; Docker executor only)"
+)
 
 
 def _scan(node: Any, path: list[Any]) -> Iterator[tuple[list[Any], Any, str]]:
@@ -215,6 +221,42 @@ def runner_args(
         for name, line in zip(files, lines, strict=False):
             if not is_file(spec.sql_dir / name):
                 errors.append(_err(spec, file, line, t.id, "run", f"SQL file not found: {spec.sql_dir / name}"))
+    return errors
+
+
+def python_tasks(spec: PipelineSpec, file: str) -> list[PipelineError]:
+    """python tasks: a pinned team image (a digest on Kubernetes), https or file code, a digest for
+    remote code. Cheap and needed to build the operators, so checked on every parse."""
+    errors: list[PipelineError] = []
+    for t in spec.tasks.values():
+        if t.runner == "python":
+            errors.extend(_python_task(spec, file, t))
+    return errors
+
+
+def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
+    errors: list[PipelineError] = []
+
+    def bad(field: str, msg: str) -> None:
+        errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
+
+    image, code = str(t.args.get("image", "")), str(t.args.get("code", ""))
+    if IMAGE_ID.match(image):
+        if spec.executor == "kubernetes":
+            bad("image", f"an image ID is local to one Docker engine and Kubernetes cannot pull it: {_PIN_FIX}")
+    elif not IMAGE_DIGEST.match(image):
+        bad("image", f"{image!r} is not pinned (a tag can be moved to other code): {_PIN_FIX}")
+    if code.startswith("https://"):
+        if "code_sha256" not in t.args:
+            bad("code", "remote code needs code_sha256 (the snapshot's SHA-256, e.g. from `sha256sum snapshot.tar.gz`)")
+    elif code.startswith("file://"):
+        if not code.startswith("file:///"):
+            bad("code", "file:// needs an absolute path inside the container: file:///path")
+    else:
+        bad("code", "must be https://... (with code_sha256) or file:///path; plain http:// is refused")
+    program = str(t.args.get("program", ""))
+    if program.startswith("/") or ".." in program.split("/"):
+        bad("program", "must be a relative path inside the code snapshot")
     return errors
 
 

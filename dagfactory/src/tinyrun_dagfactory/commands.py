@@ -2,8 +2,9 @@
 
 Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
 reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
-The postgres/sqlserver command lines follow the runner CLI; python, dbt, spark and deploy-model are
-provisional until those runners land.
+The postgres/sqlserver and python command lines follow the runner CLIs; dbt, spark and deploy-model
+are provisional until those runners land. python tasks run in the team's own image, whose ENTRYPOINT
+is python-launcher.
 """
 
 from __future__ import annotations
@@ -84,14 +85,34 @@ def _sql_runner(task: TaskSpec) -> list[str]:
     return [*argv, *(f"{policy.SQL_MOUNT}/{f}" for f in _list(a.get("run")))]
 
 
-def _python(task: TaskSpec) -> list[str]:
+def is_remote_code(task: TaskSpec) -> bool:
+    """A python task whose snapshot is downloaded (on Kubernetes, by an init container)."""
+    return task.runner == "python" and str(task.args.get("code", "")).startswith("https://")
+
+
+def fetch_argv(task: TaskSpec) -> list[str]:
+    """The init container's command: fetch, verify and unpack the snapshot into the shared emptyDir."""
     a = task.args
-    argv = ["run"]
-    if "code" in a:
-        argv += ["--code", a["code"]]
-    if "code_sha256" in a:
-        argv += ["--code-sha256", a["code_sha256"]]
-    return [*argv, "--", a["program"], *(_scalar(x) for x in a.get("args", []))]
+    return ["fetch", "--cache", policy.SNAPSHOT_MOUNT, "--code", a["code"], "--code-sha256", a["code_sha256"]]
+
+
+def _python_run(code: str, sha256: str | None, task: TaskSpec) -> list[str]:
+    argv = ["run", "--code", code]
+    if sha256:
+        argv += ["--code-sha256", sha256]
+    return [*argv, "--", task.args["program"], *(_scalar(x) for x in task.args.get("args", []))]
+
+
+def _python(task: TaskSpec) -> list[str]:
+    return _python_run(task.args["code"], task.args.get("code_sha256"), task)
+
+
+def pod_argv(task: TaskSpec) -> list[str]:
+    """A pod's command: remote code was unpacked by the init container into the emptyDir, so the
+    main container runs the unpacked folder (file://, downloads nothing)."""
+    if is_remote_code(task):
+        return _python_run(f"file://{policy.SNAPSHOT_MOUNT}/{task.args['code_sha256']}", None, task)
+    return argv(task)
 
 
 def _dbt(task: TaskSpec) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,10 @@ RUNNER_IMAGES = {
 }
 
 GENERATED_TABLE = Path(__file__).with_name("image_table.json")
+
+# How a python task pins the team's runtime image: a local image ID, or a registry digest.
+IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+IMAGE_DIGEST = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,10 @@ def load_table(lock: str | os.PathLike[str] | None = None) -> ImageTable:
     if env:
         return _load(str(Path(env).resolve()))
     return _load(str(GENERATED_TABLE))
+
+
+def team_image(image: str) -> ImageRef:
+    """A python task's runtime image (already checked to be pinned: checks.python_tasks)."""
+    if IMAGE_ID.match(image):
+        return ImageRef(name="team", image=image, tag="", id=image)
+    return ImageRef(name="team", image=image, tag="", id="", digest=image)

@@ -140,6 +140,7 @@ def parse_file(
     errors += checks.pipeline_policy(spec, file, doc)
     errors += checks.graph(spec, file)
     errors += checks.limits(spec, file)
+    errors += checks.python_tasks(spec, file)
     if check_files:
         errors += checks.runner_args(spec, file, cache.is_file)
     if errors:

@@ -53,6 +53,7 @@ SQL_MOUNT = "/sql"  # the datakit's sql/ folder, read-only, inside the container
 DATA_MOUNT = "/data"  # the data folder of copy/query files (relative `file`/`output` paths land here)
 TMP_SIZE = "1Gi"  # the writable /tmp of a runner (the root filesystem is read-only)
 XCOM_DIR = "/airflow/xcom"
+SNAPSHOT_MOUNT = "/snapshots"  # Kubernetes: the emptyDir the init container fetches code snapshots into
 
 # Run identity: every container learns which Airflow task instance it is (templated at run time).
 RUN_IDENTITY_ENV = {
