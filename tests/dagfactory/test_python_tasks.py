@@ -66,17 +66,23 @@ PIN_FIX = (
 CASES = {
     "bare tag": (
         _edit(TEAM_DIGEST, "team/pandas:1.5"),
-        [f"p.yaml:7: py/validate: image: 'team/pandas:1.5' is not pinned (a tag can be moved to other code): {PIN_FIX}"],
+        [
+            f"p.yaml:7: py/validate: image: 'team/pandas:1.5' is not pinned (a tag can be moved to other code): {PIN_FIX}"
+        ],
     ),
     "latest implied": (
         _edit(TEAM_ID, "team/pandas"),
-        [f"p.yaml:17: py/local: image: 'team/pandas' is not pinned (a tag can be moved to other code): {PIN_FIX}"],
+        [
+            f"p.yaml:17: py/local: image: 'team/pandas' is not pinned (a tag can be moved to other code): {PIN_FIX}"
+        ],
     ),
     "short digest": (
         _edit(TEAM_DIGEST, "team/pandas@sha256:e1e1"),
         [
-            "p.yaml:7: py/validate: image: 'team/pandas@sha256:e1e1' is not pinned (a tag can be moved to other "
-            f"code): {PIN_FIX}"
+            (
+                "p.yaml:7: py/validate: image: 'team/pandas@sha256:e1e1' is not pinned (a tag can be moved to other "
+                f"code): {PIN_FIX}"
+            )
         ],
     ),
     "image ID on kubernetes": (
@@ -89,21 +95,29 @@ CASES = {
     "remote code without digest": (
         _edit(f"    code_sha256: {SHA}\n", ""),
         [
-            "p.yaml:8: py/validate: code: remote code needs code_sha256 (the snapshot's SHA-256, e.g. from "
-            "`sha256sum snapshot.tar.gz`)"
+            (
+                "p.yaml:8: py/validate: code: remote code needs code_sha256 (the snapshot's SHA-256, e.g. from "
+                "`sha256sum snapshot.tar.gz`)"
+            )
         ],
     ),
     "plain http": (
         _edit("https://code.example", "http://code.example"),
-        ["p.yaml:8: py/validate: code: must be https://... (with code_sha256) or file:///path; plain http:// is refused"],
+        [
+            "p.yaml:8: py/validate: code: must be https://... (with code_sha256) or file:///path; plain http:// is refused"
+        ],
     ),
     "relative file url": (
         _edit("file:///code/etl.tar.gz", "file://code/etl.tar.gz"),
-        ["p.yaml:18: py/local: code: file:// needs an absolute path inside the container: file:///path"],
+        [
+            "p.yaml:18: py/local: code: file:// needs an absolute path inside the container: file:///path"
+        ],
     ),
     "program outside the snapshot": (
         _edit("program: jobs/report.py", "program: ../../etc/x.py"),
-        ["p.yaml:19: py/local: program: must be a relative path inside the code snapshot"],
+        [
+            "p.yaml:19: py/local: program: must be a relative path inside the code snapshot"
+        ],
     ),
     "no image": (
         _edit(f"    image: {TEAM_ID}\n", ""),
@@ -121,7 +135,9 @@ def test_python_task_errors_name_file_line_and_fix(tmp_path: Path, case: str) ->
     text, expected = CASES[case]
     errors = _errors(tmp_path, text)
     if expected is None:
-        assert len(errors) == 1 and errors[0].startswith("p.yaml:9: py/validate: code_sha256: "), errors
+        assert len(errors) == 1 and errors[0].startswith(
+            "p.yaml:9: py/validate: code_sha256: "
+        ), errors
     else:
         assert errors == expected
 
@@ -139,11 +155,15 @@ def _dags(tmp_path: Path, lock: Path, text: str = GOOD) -> tuple[Any, Any]:
     return build_dag(spec, table, "docker"), build_dag(spec, table, "kubernetes")
 
 
-def test_docker_runs_the_team_image_with_the_launcher_command(tmp_path: Path, airflow_db: Path) -> None:
+def test_docker_runs_the_team_image_with_the_launcher_command(
+    tmp_path: Path, airflow_db: Path
+) -> None:
     lock = write_lock(tmp_path / "images.lock.json", {"python-launcher": FAKE_ID})
     docker_dag, _ = _dags(tmp_path, lock)
     validate, local = docker_dag.task_dict["validate"], docker_dag.task_dict["local"]
-    assert validate.image == TEAM_DIGEST and validate.tinyrun_image_id is None  # a digest pins itself
+    assert (
+        validate.image == TEAM_DIGEST and validate.tinyrun_image_id is None
+    )  # a digest pins itself
     assert validate.command == [
         "run",
         "--code",
@@ -159,12 +179,22 @@ def test_docker_runs_the_team_image_with_the_launcher_command(tmp_path: Path, ai
     assert validate.tinyrun_connections == ["warehouse"]
     assert validate.retries == 1 and validate.execution_timeout.total_seconds() == 600
     assert validate.skip_on_exit_code == [99]
-    assert local.image == TEAM_ID and local.tinyrun_image_id == TEAM_ID  # checked against the engine
-    assert local.command == ["run", "--code", "file:///code/etl.tar.gz", "--", "jobs/report.py"]
+    assert (
+        local.image == TEAM_ID and local.tinyrun_image_id == TEAM_ID
+    )  # checked against the engine
+    assert local.command == [
+        "run",
+        "--code",
+        "file:///code/etl.tar.gz",
+        "--",
+        "jobs/report.py",
+    ]
     assert local.labels["tinyrun.image-id"] == TEAM_ID
 
 
-def test_docker_python_tasks_need_no_launcher_in_the_image_table(tmp_path: Path, airflow_db: Path) -> None:
+def test_docker_python_tasks_need_no_launcher_in_the_image_table(
+    tmp_path: Path, airflow_db: Path
+) -> None:
     """The launcher is inside the team image: the table's python-launcher matters only on Kubernetes."""
     from tinyrun_dagfactory.build import build_dag
     from tinyrun_dagfactory.images import ImageTableError, load_table
@@ -174,16 +204,23 @@ def test_docker_python_tasks_need_no_launcher_in_the_image_table(tmp_path: Path,
     path = tmp_path / "p.yaml"
     path.write_text(GOOD)
     spec = parse_file(path, root=tmp_path)
-    assert build_dag(spec, load_table(lock), "docker").task_dict["validate"].image == TEAM_DIGEST
+    assert (
+        build_dag(spec, load_table(lock), "docker").task_dict["validate"].image
+        == TEAM_DIGEST
+    )
     with pytest.raises(ImageTableError, match="python-launcher"):
         build_dag(spec, load_table(lock), "kubernetes")
 
 
-def test_kubernetes_fetches_remote_code_in_an_init_container(tmp_path: Path, airflow_db: Path) -> None:
+def test_kubernetes_fetches_remote_code_in_an_init_container(
+    tmp_path: Path, airflow_db: Path
+) -> None:
     from tinyrun_dagfactory.render import pod_manifest
 
     lock = write_lock(
-        tmp_path / "images.lock.json", {"python-launcher": FAKE_ID}, digests={"python-launcher": LAUNCHER_DIGEST}
+        tmp_path / "images.lock.json",
+        {"python-launcher": FAKE_ID},
+        digests={"python-launcher": LAUNCHER_DIGEST},
     )
     text = _edit(f"image: {TEAM_ID}", f"image: {TEAM_DIGEST}")
     _, kube_dag = _dags(tmp_path, lock, text)
@@ -191,7 +228,9 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(tmp_path: Path, air
     assert_valid_pod(pod)
     spec = pod["spec"]
     (init,) = spec["initContainers"]
-    assert init["image"] == LAUNCHER_DIGEST  # the launcher's own image, pinned by its registry digest
+    assert (
+        init["image"] == LAUNCHER_DIGEST
+    )  # the launcher's own image, pinned by its registry digest
     assert "command" not in init  # its ENTRYPOINT is python-launcher
     assert init["args"] == [
         "fetch",
@@ -209,8 +248,19 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(tmp_path: Path, air
     base = next(c for c in spec["containers"] if c["name"] == "base")
     assert base["image"] == TEAM_DIGEST
     # the main container runs the unpacked folder the init container left in the emptyDir
-    assert base["args"] == ["run", "--code", f"file:///snapshots/{SHA}", "--", "validate.py", "--day", "{{ ds }}", "3"]
-    assert {m["mountPath"]: m.get("readOnly", False) for m in base["volumeMounts"]}["/snapshots"] is True
+    assert base["args"] == [
+        "run",
+        "--code",
+        f"file:///snapshots/{SHA}",
+        "--",
+        "validate.py",
+        "--day",
+        "{{ ds }}",
+        "3",
+    ]
+    assert {m["mountPath"]: m.get("readOnly", False) for m in base["volumeMounts"]}[
+        "/snapshots"
+    ] is True
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["snapshots"] == {"name": "snapshots", "emptyDir": {}}
     for container in (init, base):
@@ -234,14 +284,24 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(tmp_path: Path, air
     assert not local["spec"].get("initContainers")
     assert "snapshots" not in {v["name"] for v in local["spec"]["volumes"]}
     lbase = next(c for c in local["spec"]["containers"] if c["name"] == "base")
-    assert lbase["args"] == ["run", "--code", "file:///code/etl.tar.gz", "--", "jobs/report.py"]
+    assert lbase["args"] == [
+        "run",
+        "--code",
+        "file:///code/etl.tar.gz",
+        "--",
+        "jobs/report.py",
+    ]
 
 
-def test_kubernetes_init_container_uses_the_tag_before_make_push(tmp_path: Path, airflow_db: Path) -> None:
+def test_kubernetes_init_container_uses_the_tag_before_make_push(
+    tmp_path: Path, airflow_db: Path
+) -> None:
     from tinyrun_dagfactory.render import pod_manifest
 
     lock = write_lock(tmp_path / "images.lock.json", {"python-launcher": FAKE_ID})
-    _, kube_dag = _dags(tmp_path, lock, _edit(f"image: {TEAM_ID}", f"image: {TEAM_DIGEST}"))
+    _, kube_dag = _dags(
+        tmp_path, lock, _edit(f"image: {TEAM_ID}", f"image: {TEAM_DIGEST}")
+    )
     pod = pod_manifest(kube_dag.task_dict["validate"])
     assert_valid_pod(pod)
     assert pod["spec"]["initContainers"][0]["image"] == "tinyrun/python-launcher:0.1.0"
