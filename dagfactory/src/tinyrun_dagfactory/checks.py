@@ -187,9 +187,7 @@ def limits(spec: PipelineSpec, file: str) -> list[PipelineError]:
     return errors
 
 
-def runner_args(
-    spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] = Path.is_file
-) -> list[PipelineError]:
+def runner_args(spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] = Path.is_file) -> list[PipelineError]:
     """Runner-specific rules: one SQL mode, a connection, SQL files that exist, a file for copy in."""
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
