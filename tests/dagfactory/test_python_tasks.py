@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAKE_ID, assert_valid_pod, write_lock
+from conftest import FAKE_ID, assert_valid_pod, reset_settings, write_lock
 from tinyrun_dagfactory import validate_paths
 
 SHA = "9f" * 32
@@ -241,10 +241,14 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(
         "--code-sha256",
         SHA,
     ]
-    assert {m["mountPath"]: m.get("readOnly", False) for m in init["volumeMounts"]} == {
-        "/snapshots": False,
-        "/tmp": False,
-    }
+    assert (
+        {m["mountPath"]: m.get("readOnly", False) for m in init["volumeMounts"]}
+        == {
+            "/snapshots": False,
+            "/tmp": False,
+            "/etc/ssl/certs": True,  # the launcher's image is FROM scratch: CAs from a ConfigMap
+        }
+    )
     base = next(c for c in spec["containers"] if c["name"] == "base")
     assert base["image"] == TEAM_DIGEST
     # the main container runs the unpacked folder the init container left in the emptyDir
@@ -263,6 +267,12 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(
     ] is True
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["snapshots"] == {"name": "snapshots", "emptyDir": {}}
+    assert volumes["ca-bundle"]["configMap"] == {
+        "name": "tinyrun-ca-bundle",
+        "items": [{"key": "ca-certificates.crt", "path": "ca-certificates.crt"}],
+    }
+    # the team image has its own CA bundle
+    assert "/etc/ssl/certs" not in {m["mountPath"] for m in base["volumeMounts"]}
     for container in (init, base):
         assert container["securityContext"] == {
             "allowPrivilegeEscalation": False,
@@ -282,7 +292,10 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(
     local = pod_manifest(kube_dag.task_dict["local"])
     assert_valid_pod(local)
     assert not local["spec"].get("initContainers")
-    assert "snapshots" not in {v["name"] for v in local["spec"]["volumes"]}
+    assert {v["name"] for v in local["spec"]["volumes"]} & {
+        "snapshots",
+        "ca-bundle",
+    } == set()
     lbase = next(c for c in local["spec"]["containers"] if c["name"] == "base")
     assert lbase["args"] == [
         "run",
@@ -294,10 +307,12 @@ def test_kubernetes_fetches_remote_code_in_an_init_container(
 
 
 def test_kubernetes_init_container_uses_the_tag_before_make_push(
-    tmp_path: Path, airflow_db: Path
+    tmp_path: Path, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tinyrun_dagfactory.render import pod_manifest
 
+    monkeypatch.setenv("TINYRUN_K8S_CA_CONFIGMAP", "corp-ca")
+    reset_settings()
     lock = write_lock(tmp_path / "images.lock.json", {"python-launcher": FAKE_ID})
     _, kube_dag = _dags(
         tmp_path, lock, _edit(f"image: {TEAM_ID}", f"image: {TEAM_DIGEST}")
@@ -305,3 +320,5 @@ def test_kubernetes_init_container_uses_the_tag_before_make_push(
     pod = pod_manifest(kube_dag.task_dict["validate"])
     assert_valid_pod(pod)
     assert pod["spec"]["initContainers"][0]["image"] == "tinyrun/python-launcher:0.1.0"
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["ca-bundle"]["configMap"]["name"] == "corp-ca"

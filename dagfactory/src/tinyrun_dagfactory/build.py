@@ -121,7 +121,8 @@ def _container_security_context() -> Any:
 
 
 def _fetch_container(task: TaskSpec, launcher: ImageRef, resources: Any) -> Any:
-    """The init container of a python task with remote code: python-launcher fetch into the emptyDir."""
+    """The init container of a python task with remote code: python-launcher fetch into the emptyDir.
+    Its image is FROM scratch, so the CA bundle for https comes from a ConfigMap."""
     from kubernetes.client import models as k8s
 
     return k8s.V1Container(
@@ -132,6 +133,7 @@ def _fetch_container(task: TaskSpec, launcher: ImageRef, resources: Any) -> Any:
         volume_mounts=[
             k8s.V1VolumeMount(name="snapshots", mount_path=policy.SNAPSHOT_MOUNT),
             k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
+            k8s.V1VolumeMount(name="ca-bundle", mount_path=policy.CA_BUNDLE_DIR, read_only=True),
         ],
         security_context=_container_security_context(),
         resources=resources,
@@ -182,6 +184,9 @@ def kubernetes_kwargs(
     init_containers = []
     if launcher is not None and commands.is_remote_code(task):
         volumes.append(k8s.V1Volume(name="snapshots", empty_dir=k8s.V1EmptyDirVolumeSource()))
+        ca_items = [k8s.V1KeyToPath(key=policy.CA_BUNDLE_KEY, path=policy.CA_BUNDLE_KEY)]
+        ca = k8s.V1ConfigMapVolumeSource(name=s.k8s_ca_configmap, items=ca_items)
+        volumes.append(k8s.V1Volume(name="ca-bundle", config_map=ca))
         mounts.append(k8s.V1VolumeMount(name="snapshots", mount_path=policy.SNAPSHOT_MOUNT, read_only=True))
         init_containers.append(_fetch_container(task, launcher, container_resources))
     kw: dict[str, Any] = {

@@ -54,6 +54,8 @@ DATA_MOUNT = "/data"  # the data folder of copy/query files (relative `file`/`ou
 TMP_SIZE = "1Gi"  # the writable /tmp of a runner (the root filesystem is read-only)
 XCOM_DIR = "/airflow/xcom"
 SNAPSHOT_MOUNT = "/snapshots"  # Kubernetes: the emptyDir the init container fetches code snapshots into
+CA_BUNDLE_DIR = "/etc/ssl/certs"  # where python-launcher (FROM scratch: no bundle of its own) finds CAs
+CA_BUNDLE_KEY = "ca-certificates.crt"
 
 # Run identity: every container learns which Airflow task instance it is (templated at run time).
 RUN_IDENTITY_ENV = {
@@ -92,6 +94,7 @@ class Settings:
     k8s_secret_prefix: str  # TINYRUN_K8S_SECRET_PREFIX: Secret "<prefix><conn-id>" key "uri"
     k8s_kerberos_claim: str  # TINYRUN_K8S_KERBEROS_CLAIM: PVC holding the ticket cache
     k8s_data_claim: str  # TINYRUN_K8S_DATA_CLAIM: PVC mounted at /data for copy/query files
+    k8s_ca_configmap: str  # TINYRUN_K8S_CA_CONFIGMAP: CA bundle (key ca-certificates.crt) for code downloads
     k8s_on_finish_action: str  # TINYRUN_K8S_ON_FINISH_ACTION: delete_pod | delete_succeeded_pod | keep_pod
 
 
@@ -119,5 +122,6 @@ def settings() -> Settings:
         k8s_secret_prefix=_env("TINYRUN_K8S_SECRET_PREFIX", "airflow-conn-") or "airflow-conn-",
         k8s_kerberos_claim=_env("TINYRUN_K8S_KERBEROS_CLAIM", "platform-kerberos-cache") or "platform-kerberos-cache",
         k8s_data_claim=_env("TINYRUN_K8S_DATA_CLAIM", "tinyrun-data") or "tinyrun-data",
+        k8s_ca_configmap=_env("TINYRUN_K8S_CA_CONFIGMAP", "tinyrun-ca-bundle") or "tinyrun-ca-bundle",
         k8s_on_finish_action=_env("TINYRUN_K8S_ON_FINISH_ACTION", "delete_pod") or "delete_pod",
     )
