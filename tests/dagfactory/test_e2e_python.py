@@ -26,10 +26,15 @@ from test_e2e_docker import _run
 pytestmark = pytest.mark.skipif(not docker_available(), reason="needs a Docker engine")
 
 # python3-minimal has no json module: the program writes its result by hand. argv: EXIT [DAY]
+# It also reports which AIRFLOW_CONN_* names it sees and the scheme of the connection it reads.
 MAIN_PY = """\
 import os, sys
+conns = sorted(k for k in os.environ if k.startswith("AIRFLOW_CONN_"))
+with open(os.environ["AIRFLOW_CONN_WAREHOUSE_FILE"]) as f:
+    scheme = f.read().split(":", 1)[0]
 with open(os.environ["TINYRUN_RESULT_FILE"], "w") as f:
-    f.write('{"rows": 42, "argv": ["%s"], "dag": "%s"}' % ('", "'.join(sys.argv[1:]), os.environ["TINYRUN_DAG_ID"]))
+    f.write('{"rows": 42, "argv": ["%s"], "dag": "%s", "conns": ["%s"], "scheme": "%s"}'
+            % ('", "'.join(sys.argv[1:]), os.environ["TINYRUN_DAG_ID"], '", "'.join(conns), scheme))
 sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 """
 SNAPSHOT = make_snapshot({"main.py": MAIN_PY})
@@ -133,4 +138,9 @@ def test_python_tasks_skip_fail_and_return_their_result(
     assert xcom["status"] == "success" and xcom["exit_code"] == 0
     assert xcom["dag"] == dag_id  # the run identity reached the program
     assert xcom["code_sha256"] == sha256(SNAPSHOT)
+    # with a local engine the connection reaches the program as a file (never in `docker inspect`)
+    assert (
+        xcom["conns"] == ["AIRFLOW_CONN_WAREHOUSE_FILE"]
+        and xcom["scheme"] == "postgres"
+    ), xcom
     assert result["skip"]["xcom"] is None and result["fails"]["xcom"] is None
