@@ -37,3 +37,11 @@ def test_runs(bin_dir: Path, runner: str, repo_root: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (repo_root / "VERSION").read_text().strip() in result.stdout
     assert "musl 1.2.5" in result.stdout
+
+
+@pytest.mark.parametrize("archive", ["build/lib/libtinyrun.a", "build/sysroot/lib/libpq.a",
+                                     "build/sysroot/lib/libkrb5.a", "build/sysroot/lib/libcrypto.a"])
+def test_stack_protector_compiled_in(repo_root: Path, archive: str) -> None:
+    """Our code and the pinned libraries carry stack canaries (the stripped binaries no longer say)."""
+    symbols = subprocess.run(["nm", str(repo_root / archive)], check=True, capture_output=True, text=True).stdout
+    assert " U __stack_chk_fail" in symbols
