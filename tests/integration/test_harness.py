@@ -289,15 +289,21 @@ def test_docker_run_contract(busybox_image: str, open_tmp: Path) -> None:
     assert (out / "f").read_text() == "x\n"
 
 
-def test_docker_kill_sigterm(busybox_image: str) -> None:
+def test_docker_kill_sigterm(busybox_image: str, tmp_path: Path) -> None:
     import time
 
+    # The shell says it is ready only after its trap is set: PID 1 ignores a SIGTERM that
+    # arrives before it has a handler, so killing on "running" alone races the trap.
+    ready = tmp_path / "ready"
+    ready.mkdir(mode=0o777)
+    ready.chmod(0o777)
+    script = "trap 'exit 143' TERM; touch /ready/up; while true; do sleep 0.1; done"
     with hdocker.Container(
-        busybox_image, ["sh", "-c", "trap 'exit 143' TERM; " "while true; do sleep 0.1; done"]
+        busybox_image, ["sh", "-c", script], mounts=[(ready, "/ready", "rw")]
     ) as container:
         deadline = time.monotonic() + 30
-        while not container.running() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while not (ready / "up").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         container.kill("TERM")
         result = container.wait(timeout=30)
     assert result.exit_code == 143, result
