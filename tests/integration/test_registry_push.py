@@ -64,8 +64,8 @@ def pushed(registry: str, repo_root: Path, tmp_path_factory: pytest.TempPathFact
     assert result.returncode == 0, result.stderr
     data = json.loads(lock.read_text())
     yield target, data
-    for entry in data["images"].values():
-        subprocess.run(["docker", "rmi", entry["digest"], f"{target}/tinyrun/{entry['image'].split('/')[1]}"],
+    for runner, entry in data["images"].items():
+        subprocess.run(["docker", "rmi", entry["digest"], f"{target}/tinyrun/{runner}:{entry['tag']}"],
                        capture_output=True, check=False)
 
 
