@@ -19,6 +19,11 @@ export CFLAGS="-Os -ffunction-sections -fdata-sections -fPIE -fstack-protector-s
 export CPPFLAGS="-I$prefix/include" LDFLAGS="-static -L$prefix/lib"
 export PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig PKG_CONFIG_PATH=
 krb5_libs="-lgssapi_krb5 -lkrb5 -lk5crypto -lcom_err -lkrb5support"
+# A library that stamps its build time (OpenSSL's "built on") gets the package's changelog date, as
+# in Debian's own builds, not the clock or the commit that happened to build the cached sysroot.
+SOURCE_DATE_EPOCH=0
+if [ -f "$src/debian/changelog" ]; then SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$src/debian/changelog" -STimestamp); fi
+export SOURCE_DATE_EPOCH
 mkdir -p "$prefix/include" "$prefix/lib"
 cd "$src"
 
