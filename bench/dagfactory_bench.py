@@ -6,8 +6,11 @@ YAML format, and each is loaded the way Airflow loads it: `DagBag(dags_folder)` 
 one loader .py, in a fresh Python process where Airflow and the docker provider are already
 imported (so both sides pay the same interpreter start-up and only the parse is timed).
 
-Prints one JSON object on one line of stdout (progress goes to stderr); never asserts. Options:
-    --pipelines N   (default 1000)    --repeat R (default 2; the best run counts)
+Each run records wall time and the process's CPU time; the ratios use CPU time, which a busy
+shared machine disturbs far less than wall time (the parse is single-threaded, so on an idle
+machine both are the same). Prints one JSON object on one line of stdout (progress goes to stderr);
+never asserts. Options:
+    --pipelines N   (default 1000)    --repeat R (default 3; the best run counts)
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ import airflow  # noqa: F401  (imported before the clock starts, for both contes
 from airflow.providers.docker.operators.docker import DockerOperator  # noqa: F401
 from airflow.dag_processing.dagbag import DagBag
 import {warm}  # noqa: F401  the factory package itself (its import is not parse work)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 bag = DagBag(dag_folder=sys.argv[1])
-elapsed = time.perf_counter() - t0
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 tasks = sum(len(d.tasks) for d in bag.dags.values())
-print(json.dumps({{"seconds": elapsed, "dags": len(bag.dags), "tasks": tasks,
+print(json.dumps({{"wall_seconds": elapsed, "seconds": cpu, "dags": len(bag.dags), "tasks": tasks,
                   "import_errors": len(bag.import_errors)}}))
 """
 
@@ -258,7 +261,7 @@ def measure(dags: Path, warm: str, home: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pipelines", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from importlib.metadata import version
 
@@ -278,13 +281,14 @@ def main() -> int:
             for r in range(args.repeat):
                 runs.append(measure(dags, warm, home))
                 say(
-                    f"{name} run {r + 1}: {runs[-1]['seconds']:.2f}s, {runs[-1]['dags']} DAGs, "
-                    f"{runs[-1]['import_errors']} import errors"
+                    f"{name} run {r + 1}: {runs[-1]['seconds']:.2f}s CPU ({runs[-1]['wall_seconds']:.2f}s wall), "
+                    f"{runs[-1]['dags']} DAGs, {runs[-1]['import_errors']} import errors"
                 )
             best = min(runs, key=lambda x: x["seconds"])
             results[name] = {
                 **best,
                 "runs_seconds": [round(x["seconds"], 3) for x in runs],
+                "runs_wall_seconds": [round(x["wall_seconds"], 3) for x in runs],
                 "ms_per_pipeline": round(best["seconds"] * 1000 / args.pipelines, 3),
             }
     t, d, floor = results["tinyrun"], results["dag_factory"], results["plain_python"]
@@ -297,14 +301,18 @@ def main() -> int:
             "tinyrun_loader": t,
             "astronomer_dag_factory": d,
             "plain_python_floor": floor,
+            "seconds_are": "CPU time of the parsing process (best run)",
             "speedup": round(d["seconds"] / t["seconds"], 2) if t["seconds"] else None,
+            "vs_floor": round(t["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
             # what each factory adds on top of Airflow building the same DAGs from plain Python
             "factory_overhead_ms_per_pipeline": {
                 "tinyrun": round((t["seconds"] - floor["seconds"]) * 1000 / args.pipelines, 3),
                 "dag_factory": round((d["seconds"] - floor["seconds"]) * 1000 / args.pipelines, 3),
             },
-            "goal": ">= 5x faster than dag-factory",
-            "goal_met": bool(t["seconds"] and d["seconds"] / t["seconds"] >= 5),
+            "goal": ">= 6x faster than dag-factory and <= 1.3x the plain-Python floor",
+            "goal_met": bool(
+                t["seconds"] and d["seconds"] / t["seconds"] >= 6 and t["seconds"] <= 1.3 * floor["seconds"]
+            ),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     }

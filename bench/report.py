@@ -108,6 +108,15 @@ def evaluate_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             lambda v: f"{v / MB:.1f} MB",
             lambda v: v <= 10 * MB,
         )
+    ndjson = dig(results, "stream", "clients", "runner_ndjson", "rows_per_second")
+    csv = dig(results, "stream", "clients", "runner_csv", "rows_per_second")
+    add(
+        "stream.runner_ndjson",
+        "NDJSON >= 0.8x CSV's rows/s",
+        ndjson / csv if ndjson and csv else None,
+        lambda v: f"{v:.2f}x CSV",
+        lambda v: v >= 0.8,
+    )
     return goals
 
 
@@ -202,15 +211,15 @@ def _rows(results: dict[str, Any], goals: dict[str, str]) -> list[tuple[str, str
 
 def render(results: dict[str, Any]) -> str:
     """The table: one line per contestant, goals beside the runner's numbers."""
-    goals = {
-        g["where"]: f"goal {g['goal']}: "
-        + (
+    goals: dict[str, str] = {}
+    for g in results.get("goals", []):
+        verdict = (
             "not measured"
             if g["met"] is None
             else f"{'met' if g['met'] else 'MISSED'} ({g['measured']})"
         )
-        for g in results.get("goals", [])
-    }
+        shown = f"goal {g['goal']}: {verdict}"
+        goals[g["where"]] = f"{goals[g['where']]}; {shown}" if g["where"] in goals else shown
     rows = _rows(results, goals)
     header = ("benchmark", "contestant", "result", "goal (reported, not asserted)")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]

@@ -202,8 +202,12 @@ def copy(b: Bench) -> dict[str, Any]:
 
 
 def stream(b: Bench) -> dict[str, Any]:
-    """Peak RSS and time of streaming ``--stream-rows`` rows to a file, once per contestant."""
-    rows, out = b.args.stream_rows, b.tmp / "stream.out"
+    """Peak RSS and time of streaming ``--stream-rows`` rows to a file per contestant.
+
+    ``--stream-repeat`` runs are interleaved across contestants (so a noisy neighbour slows them
+    alike) and the median run is kept, as for COPY.
+    """
+    rows, repeat, out = b.args.stream_rows, b.args.stream_repeat, b.tmp / "stream.out"
     query = [b.runner, "query", "--conn", CONN_ID, "--output", str(out)]
     psql = [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-o", str(out), "-c", STREAM_SQL]
     # name -> (argv, lines expected in the file); psql --csv starts with a header line.
@@ -214,22 +218,33 @@ def stream(b: Bench) -> dict[str, Any]:
         "psql_fetch_count": ([*psql[:2], "-v", "FETCH_COUNT=1000", *psql[2:]], rows + 1),
         "psycopg2": ([SYSTEM_PYTHON, str(CLIENT), "stream-csv", STREAM_SQL, str(out)], rows),
     }
-    clients: dict[str, Any] = {}
-    for name, (argv, expected) in b.contestants(commands).items():
-        say(f"stream {rows:,} rows: {name}")
-        run = run_measured(argv, b.env)
-        size, written = out.stat().st_size, count_lines(out)
-        out.unlink()
-        if written != expected:
-            raise RuntimeError(f"{name} wrote {written} lines, not {expected}")
-        clients[name] = {
-            **run.as_json(),
-            "rows_per_second": round(rows / run.seconds),
-            "output_bytes": size,
-            "command": shlex.join(argv),
+    commands = b.contestants(commands)
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    sizes: dict[str, int] = {}
+    for i in range(repeat):
+        for name, (argv, expected) in commands.items():
+            say(f"stream {rows:,} rows: {name} ({i + 1}/{repeat})")
+            runs[name].append(run_measured(argv, b.env))
+            sizes[name], written = out.stat().st_size, count_lines(out)
+            out.unlink()
+            if written != expected:
+                raise RuntimeError(f"{name} wrote {written} lines, not {expected}")
+    clients = {
+        name: {
+            **summarize(runs[name], argv, rows),
+            "max_rss_kib": max(r.max_rss_kib for r in runs[name]),
+            "output_bytes": sizes[name],
         }
+        for name, (argv, _) in commands.items()
+    }
     floor = run_measured([str(b.args.hello)], b.env).max_rss_kib  # what GNU time can resolve
-    return {"rows": rows, "query": STREAM_SQL, "rss_floor_kib": floor, "clients": clients}
+    return {
+        "rows": rows,
+        "repeat": repeat,
+        "query": STREAM_SQL,
+        "rss_floor_kib": floor,
+        "clients": clients,
+    }
 
 
 def image(b: Bench) -> dict[str, Any]:
@@ -350,6 +365,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--copy-rows", type=int, default=2_000_000)
     p.add_argument("--stream-rows", type=int, default=5_000_000)
     p.add_argument("--repeat", type=int, default=3, help="COPY runs per contestant (median kept)")
+    p.add_argument(
+        "--stream-repeat", type=int, default=1, help="stream runs per contestant (median kept)"
+    )
     p.add_argument(
         "--skip",
         action="append",

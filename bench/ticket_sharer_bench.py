@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from harness.kdc import Kdc  # noqa: E402
+from harness.kdc import Kdc
 
 PASSWORD = "bench-Secret-1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")

@@ -15,10 +15,11 @@
 #include "redact.h"
 #include "result.h"
 #include "secret.h"
-
-#define CLI_MAX_OPTS 64
+#include "signals.h"
 
 struct cli_globals cli_globals = { .workdir = "/tmp" };
+
+static void print_help(const struct cmd *cmd);
 
 static size_t opt_count(const struct opt *opts)
 {
@@ -194,9 +195,8 @@ static int apply_env(const struct cmd *cmd, const bool *seen)
 	return 0;
 }
 
-int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest)
+static int parse_args(const struct cmd *cmd, int argc, char **argv, struct strlist *rest, bool *seen)
 {
-	bool seen[CLI_MAX_OPTS] = { false };
 	bool only_positional = false;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -210,7 +210,7 @@ int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest
 		} else if (strcmp(arg, "--") == 0) {
 			only_positional = true;
 		} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			cli_print_help(cmd);
+			print_help(cmd);
 			return CLI_DONE;
 		} else {
 			int rc = parse_flag(cmd, argc, argv, &i, seen);
@@ -218,7 +218,25 @@ int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest
 				return rc;
 		}
 	}
-	return apply_env(cmd, seen);
+	return 0;
+}
+
+int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest)
+{
+	size_t n = opt_count(cmd->opts) + 1;
+	bool *seen = memset(xmalloc(n * sizeof(bool)), 0, n * sizeof(bool)); /* flags the command line gave */
+	int rc = parse_args(cmd, argc, argv, rest, seen);
+	if (rc == 0)
+		rc = apply_env(cmd, seen);
+	free(seen);
+	return rc;
+}
+
+/* The word that selects a subcommand: the last word of its full name ("run" of "postgres-runner run"). */
+static const char *command_word(const struct cmd *cmd)
+{
+	const char *last = strrchr(cmd->name, ' ');
+	return last ? last + 1 : cmd->name;
 }
 
 static void print_opt(FILE *out, const struct opt *o)
@@ -236,7 +254,7 @@ static void print_opt(FILE *out, const struct opt *o)
 	buf_free(&left);
 }
 
-void cli_print_help(const struct cmd *cmd)
+static void print_help(const struct cmd *cmd)
 {
 	printf("Usage: %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->description)
@@ -244,7 +262,7 @@ void cli_print_help(const struct cmd *cmd)
 	if (cmd->subcommands) {
 		printf("\nCommands:\n");
 		for (const struct cmd *const *s = cmd->subcommands; *s; s++)
-			printf("  %-12s %s\n", strrchr((*s)->name, ' ') + 1, (*s)->summary);
+			printf("  %-12s %s\n", command_word(*s), (*s)->summary);
 	}
 	if (opt_count(cmd->opts)) {
 		printf("\nFlags:\n");
@@ -252,11 +270,15 @@ void cli_print_help(const struct cmd *cmd)
 			print_opt(stdout, o);
 		printf("  %-28s %s\n", "-h, --help", "show this help");
 	}
-	if (cmd->subcommands)
+	if (cmd->subcommands) {
+		printf("\nExit codes:\n");
+		for (const struct tr_exit_meaning *m = tr_exit_meanings; m->label; m++)
+			printf("  %-6s %s\n", m->label, m->meaning);
 		printf("\nRun '%s COMMAND --help' for a command's manual.\n", cmd->name);
+	}
 }
 
-void cli_print_version(const char *runner)
+static void print_version(const char *runner)
 {
 	printf("%s %s (git %s)\nlibraries: %s\n", runner, TR_VERSION, TR_GIT_REV, TR_DEPS_VERSIONS);
 }
@@ -276,37 +298,44 @@ static int apply_globals(void)
 
 static const struct cmd *find_subcommand(const struct cmd *root, const char *word)
 {
-	for (const struct cmd *const *s = root->subcommands; *s; s++) {
-		const char *last = strrchr((*s)->name, ' ');
-		if (strcmp(last ? last + 1 : (*s)->name, word) == 0)
+	for (const struct cmd *const *s = root->subcommands; *s; s++)
+		if (strcmp(command_word(*s), word) == 0)
 			return *s;
-	}
 	return NULL;
+}
+
+/* Run the subcommand that rest's first word names. */
+static int dispatch(const struct cmd *root, const struct strlist *rest)
+{
+	if (rest->len == 0)
+		return result_fail(TR_EXIT_USAGE, "usage", "%s: missing command; see '%s --help'", root->name,
+		                   root->name);
+	const struct cmd *sub = find_subcommand(root, rest->items[0]);
+	if (!sub)
+		return result_fail(TR_EXIT_USAGE, "usage", "%s: unknown command '%s'; see '%s --help'", root->name,
+		                   rest->items[0], root->name);
+	return sub->run(sub, (int)rest->len, rest->items);
 }
 
 int cli_main(const struct cmd *root, int argc, char **argv)
 {
 	struct strlist rest = { 0 };
+	int sig_err = sig_install() < 0 ? errno : 0; /* first: PID 1 must honour SIGTERM from the start */
 	log_init(root->name);
 	result_object(); /* starts the run's clock */
-	int rc = cli_parse(root, argc, argv, &rest);
+	int rc = 0;
+	if (sig_err)
+		rc = result_fail(TR_EXIT_FAILED, "signals", "cannot install signal handlers: %s", strerror(sig_err));
+	if (rc == 0)
+		rc = cli_parse(root, argc, argv, &rest);
 	if (rc == 0)
 		rc = apply_globals();
 	if (rc == 0 && cli_globals.version) {
-		cli_print_version(root->name);
+		print_version(root->name);
 		rc = CLI_DONE;
 	}
-	if (rc == 0 && rest.len == 0) {
-		rc = result_fail(TR_EXIT_USAGE, "usage", "%s: missing command; see '%s --help'", root->name,
-		                 root->name);
-	}
-	const struct cmd *sub = rc == 0 ? find_subcommand(root, rest.items[0]) : NULL;
-	if (rc == 0 && !sub) {
-		rc = result_fail(TR_EXIT_USAGE, "usage", "%s: unknown command '%s'; see '%s --help'", root->name,
-		                 rest.items[0], root->name);
-	}
 	if (rc == 0)
-		rc = sub->run(sub, (int)rest.len, rest.items);
+		rc = dispatch(root, &rest);
 	strlist_free(&rest);
 	return rc == CLI_DONE ? TR_EXIT_OK : result_finish(rc);
 }

@@ -55,9 +55,6 @@ int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest
  * Returns the exit code, so a runner's main is `return cli_main(&root, argc, argv);`. */
 int cli_main(const struct cmd *root, int argc, char **argv);
 
-void cli_print_help(const struct cmd *cmd);
-void cli_print_version(const char *runner);
-
 /* The global flags every runner has; put CLI_GLOBAL_OPTS at the head of the root's table. */
 struct cli_globals {
 	const char *log_format;

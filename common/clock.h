@@ -5,6 +5,8 @@
 #include <time.h>
 
 struct timespec clock_now(void);
+/* Milliseconds on the monotonic clock: the unit of deadlines (clock_ms() + timeout). */
+long clock_ms(void);
 /* Milliseconds elapsed since start. */
 double clock_ms_since(const struct timespec *start);
 

@@ -10,7 +10,6 @@
 
 #include "buf.h"
 #include "exitcode.h"
-#include "fsutil.h"
 #include "redact.h"
 #include "secret.h"
 
@@ -514,12 +513,10 @@ static int load_text(const char *conn_id, const char *conn_file, char **text, st
 {
 	if (conn_file && *conn_file) {
 		buf_printf(where, "--conn-file %s", conn_file);
-		size_t len;
-		int rc = fs_read_file(conn_file, 1024 * 1024, text, &len);
-		if (rc)
-			snprintf(err, errlen, "cannot read the connection file %s: %s; mount it readable by uid %d",
-			         conn_file, strerror(rc), (int)getuid());
-		return rc ? -1 : 0;
+		if (secret_read_file(conn_file, "--conn-file", text, err, errlen))
+			return -1;
+		redact_add(*text);
+		return 0;
 	}
 	if (!conn_id || !*conn_id)
 		return fail(err, errlen,
@@ -533,6 +530,12 @@ static int load_text(const char *conn_id, const char *conn_file, char **text, st
 	if (!*text) {
 		snprintf(err, errlen, "connection '%s' not found: set %s (Airflow URI or JSON) or %s_FILE", conn_id,
 		         buf_str(where), buf_str(where));
+		return -1;
+	}
+	/* Airflow would take "" for a connection to a local socket with defaults: that is never meant. */
+	if (!**text) {
+		snprintf(err, errlen, "%s is set but empty; give the connection as an Airflow URI or JSON",
+		         buf_str(where));
 		return -1;
 	}
 	return 0;

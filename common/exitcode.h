@@ -1,4 +1,7 @@
-/* exitcode: the exit codes of the task contract (DESIGN.md, "Exit codes"), shared by every runner. */
+/* exitcode: the exit codes of the task contract (DESIGN.md, "Exit codes"), shared by every runner.
+ * exitcode.c's table is the one source of their meanings: the runners' --help prints it, and
+ * tests/test_exit_codes.py checks README.md's table and the DAG factory's policy against its
+ * JSON dump (build/test/asan/exitcode_dump). */
 #ifndef TR_EXITCODE_H
 #define TR_EXITCODE_H
 
@@ -11,6 +14,17 @@ enum tr_exit {
 	TR_EXIT_SKIPPED = 99,  /* a guard said there is nothing to do */
 	TR_EXIT_SIGNAL_BASE = 128
 };
+
+struct tr_exit_meaning {
+	int code;            /* TR_EXIT_SIGNAL_BASE stands for 128+N */
+	const char *label;   /* "75", "128+N" */
+	const char *status;  /* the result JSON's "status" */
+	const char *meaning; /* for people: README, --help */
+	const char *airflow; /* what Airflow does: success, "fail, retry", "fail, no retry", retry, skipped, fail */
+};
+
+/* Every exit code of the contract, in order, ending with a zeroed entry. */
+extern const struct tr_exit_meaning tr_exit_meanings[];
 
 /* The word that goes into the result JSON's "status" for an exit code. */
 const char *exitcode_status(int code);

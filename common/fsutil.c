@@ -1,4 +1,4 @@
-/* fsutil: whole-file reads and atomic writes. */
+/* fsutil: whole-file reads, the write loop and the atomic file writer. */
 #include "fsutil.h"
 
 #include <errno.h>
@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "buf.h"
+
+#define TEMP_TRIES 8
 
 int fs_read_file(const char *path, size_t max, char **out, size_t *len)
 {
@@ -43,8 +46,9 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -69,29 +73,97 @@ static void sync_parent(const char *path)
 	free(copy);
 }
 
+/* A fresh "<path>.tmp.<16 hex digits>" created with O_EXCL. PIDs repeat across containers
+ * (every runner may be PID 1), random bytes do not. Returns the fd, or -1 with errno set. */
+static int create_temp(const char *path, struct buf *tmp)
+{
+	for (int try = 0; try < TEMP_TRIES; try++) {
+		unsigned char r[8];
+		ssize_t got;
+		while ((got = getrandom(r, sizeof r, 0)) < 0 && errno == EINTR)
+			;
+		if (got != (ssize_t)sizeof r)
+			return -1;
+		buf_reset(tmp);
+		buf_printf(tmp, "%s.tmp.", path);
+		for (size_t i = 0; i < sizeof r; i++)
+			buf_printf(tmp, "%02x", r[i]);
+		int fd = open(buf_str(tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int atomic_open(struct atomic_file *f, const char *path, mode_t mode, gid_t gid)
+{
+	struct buf tmp = BUF_INIT;
+	memset(f, 0, sizeof *f);
+	f->fd = create_temp(path, &tmp);
+	int rc = f->fd < 0 ? errno : 0;
+	if (!rc && gid != (gid_t)-1 && fchown(f->fd, (uid_t)-1, gid) < 0)
+		rc = errno;
+	if (!rc && fchmod(f->fd, mode) < 0)
+		rc = errno;
+	if (rc) {
+		if (f->fd >= 0) {
+			close(f->fd);
+			unlink(buf_str(&tmp));
+		}
+		f->fd = -1;
+		buf_free(&tmp);
+		return rc;
+	}
+	f->path = xstrdup(path);
+	f->tmp = buf_detach(&tmp);
+	return 0;
+}
+
+static void atomic_release(struct atomic_file *f)
+{
+	free(f->path);
+	free(f->tmp);
+	f->path = f->tmp = NULL;
+	f->fd = -1;
+}
+
+int atomic_commit(struct atomic_file *f)
+{
+	int rc = 0;
+	if (f->fd >= 0 && fsync(f->fd) < 0)
+		rc = errno;
+	if (f->fd >= 0 && close(f->fd) < 0 && !rc)
+		rc = errno;
+	f->fd = -1;
+	if (!rc && rename(f->tmp, f->path) < 0)
+		rc = errno;
+	if (rc)
+		unlink(f->tmp);
+	else
+		sync_parent(f->path);
+	atomic_release(f);
+	return rc;
+}
+
+void atomic_abort(struct atomic_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	atomic_release(f);
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, gid_t gid)
 {
-	static unsigned counter;
-	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
-	int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? errno : 0;
-	if (!rc && gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
-		rc = errno;
-	if (!rc && fchmod(fd, mode) < 0)
-		rc = errno;
-	if (!rc)
-		rc = write_all(fd, data, len);
-	if (!rc && fsync(fd) < 0)
-		rc = errno;
-	if (fd >= 0 && close(fd) < 0 && !rc)
-		rc = errno;
-	if (!rc && rename(buf_str(&tmp), path) < 0)
-		rc = errno;
-	if (rc && fd >= 0)
-		unlink(buf_str(&tmp));
-	if (!rc)
-		sync_parent(path);
-	buf_free(&tmp);
-	return rc;
+	struct atomic_file f;
+	int rc = atomic_open(&f, path, mode, gid);
+	if (rc)
+		return rc;
+	rc = fs_write_all(f.fd, data, len);
+	if (rc) {
+		atomic_abort(&f);
+		return rc;
+	}
+	return atomic_commit(&f);
 }

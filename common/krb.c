@@ -12,6 +12,9 @@
 
 #include "exitcode.h"
 
+/* A ticket that starts later than this (Kerberos' default clock skew) is not valid yet. */
+#define KRB_CLOCK_SKEW 300
+
 void krb_use_platform_default(void)
 {
 	const char *path = KRB_PLATFORM_CCACHE + strlen("FILE:");
@@ -51,54 +54,82 @@ static void fill_ticket(krb5_context ctx, const krb5_creds *c, struct krb_ticket
 	t->flags = c->ticket_flags;
 }
 
-/* Walk the cache for the client's TGT. Returns 0 when found. */
-static krb5_error_code find_tgt(krb5_context ctx, krb5_ccache cc, krb5_principal me, struct krb_ticket *t)
+/* Is creds a config entry (krb5_ccache_conf_data/KEY...) for key? */
+static int is_config_key(krb5_context ctx, const krb5_creds *c, const char *key)
+{
+	if (!key || !krb5_is_config_principal(ctx, c->server) || krb5_princ_size(ctx, c->server) < 2)
+		return 0;
+	const krb5_data *k = krb5_princ_component(ctx, c->server, 1);
+	return k->length == strlen(key) && memcmp(k->data, key, k->length) == 0;
+}
+
+/* The one walker of a cache. Read every entry of cc: keep the TGT of me with the latest end in t, and when dst is not
+ * NULL store each entry (except config entries for skip) there. 0 only when the end was reached. */
+static krb5_error_code walk_cache(krb5_context ctx, krb5_ccache cc, krb5_principal me, krb5_ccache dst,
+                                  const char *skip, struct krb_ticket *t, int *found)
 {
 	krb5_cc_cursor cur;
 	krb5_creds creds;
-	krb5_error_code code = krb5_cc_start_seq_get(ctx, cc, &cur);
+	krb5_error_code code = krb5_cc_start_seq_get(ctx, cc, &cur), step = 0;
 	if (code)
 		return code;
-	code = KRB5_CC_NOTFOUND;
-	while (krb5_cc_next_cred(ctx, cc, &cur, &creds) == 0) {
-		if (!krb5_is_config_principal(ctx, creds.server) && is_tgt_of(ctx, creds.server, me)) {
+	*found = 0;
+	while (!step && (code = krb5_cc_next_cred(ctx, cc, &cur, &creds)) == 0) {
+		int config = krb5_is_config_principal(ctx, creds.server);
+		if (!config && is_tgt_of(ctx, creds.server, me) && (!*found || creds.times.endtime > t->end)) {
 			fill_ticket(ctx, &creds, t);
-			code = 0;
+			*found = 1;
 		}
+		if (dst && !is_config_key(ctx, &creds, skip))
+			step = krb5_cc_store_cred(ctx, dst, &creds);
 		krb5_free_cred_contents(ctx, &creds);
-		if (code == 0)
-			break;
 	}
 	krb5_cc_end_seq_get(ctx, cc, &cur);
+	return step ? step : code == KRB5_CC_END ? 0 : code;
+}
+
+/* The one way a cache is opened: ccname (NULL: the default cache) and its principal. On error
+ * fill err and return the code. */
+static krb5_error_code open_cache(krb5_context ctx, const char *ccname, krb5_ccache *cc, krb5_principal *me, char *err,
+                                  size_t errlen)
+{
+	char msg[256];
+	krb5_error_code code = ccname ? krb5_cc_resolve(ctx, ccname, cc) : krb5_cc_default(ctx, cc);
+	if (!code)
+		code = krb5_cc_get_principal(ctx, *cc, me);
+	if (code) {
+		krb_message(ctx, code, msg, sizeof msg);
+		snprintf(err, errlen, "cannot read %s: %s", ccname ? ccname : "the default cache", msg);
+	}
 	return code;
 }
 
-int krb_ccache_inspect(const char *ccname, struct krb_ticket *t, char *err, size_t errlen)
+/* The principal and latest TGT of ccname (NULL: the default cache). Returns 0, or -1 with err
+ * saying what is wrong (unreadable, no principal, no TGT). */
+static int ccache_inspect(const char *ccname, struct krb_ticket *t, char *err, size_t errlen)
 {
 	krb5_context ctx;
 	krb5_ccache cc = NULL;
 	krb5_principal me = NULL;
 	char *name = NULL, msg[256];
+	int found = 0;
 	memset(t, 0, sizeof *t);
 	krb5_error_code code = krb5_init_context(&ctx);
 	if (code) {
 		snprintf(err, errlen, "cannot initialise Kerberos (check KRB5_CONFIG): error %d", (int)code);
 		return -1;
 	}
-	code = ccname ? krb5_cc_resolve(ctx, ccname, &cc) : krb5_cc_default(ctx, &cc);
-	if (!code)
-		code = krb5_cc_get_principal(ctx, cc, &me);
-	if (!code)
-		code = krb5_unparse_name(ctx, me, &name);
-	if (!code) {
+	code = open_cache(ctx, ccname, &cc, &me, msg, sizeof msg);
+	if (!code && !(code = krb5_unparse_name(ctx, me, &name)))
 		snprintf(t->principal, sizeof t->principal, "%s", name);
-		code = find_tgt(ctx, cc, me, t);
-		if (code == KRB5_CC_NOTFOUND)
-			snprintf(err, errlen, "the cache holds no ticket-granting ticket for %s", name);
-	} else {
+	if (!code && (code = walk_cache(ctx, cc, me, NULL, NULL, t, &found)))
 		krb_message(ctx, code, msg, sizeof msg);
-		snprintf(err, errlen, "%s", msg);
+	if (!code && !found) {
+		snprintf(msg, sizeof msg, "the cache holds no ticket-granting ticket for %s", name);
+		code = KRB5_CC_NOTFOUND;
 	}
+	if (code)
+		snprintf(err, errlen, "%s", msg);
 	krb5_free_unparsed_name(ctx, name);
 	krb5_free_principal(ctx, me);
 	if (cc)
@@ -107,25 +138,42 @@ int krb_ccache_inspect(const char *ccname, struct krb_ticket *t, char *err, size
 	return code ? -1 : 0;
 }
 
+/* Why t cannot be used for min_left more seconds (NULL: it can): expired, expiring too soon,
+ * postdated and not yet validated, or not valid yet. */
+static const char *ticket_unusable(const struct krb_ticket *t, long min_left, char *why, size_t len)
+{
+	time_t now = time(NULL);
+	char when[64];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(t->start > now ? &t->start : &t->end));
+	if (t->end <= now)
+		snprintf(why, len, "expired at %s", when);
+	else if (t->end < now + min_left)
+		snprintf(why, len, "expires at %s, in %lds (less than %lds)", when, (long)(t->end - now), min_left);
+	else if (t->flags & TKT_FLG_INVALID)
+		snprintf(why, len, "is postdated and not yet validated (kinit -v)");
+	else if (t->start > now + KRB_CLOCK_SKEW)
+		snprintf(why, len, "is not valid until %s", when);
+	else
+		return NULL;
+	return why;
+}
+
 int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char *err, size_t errlen)
 {
 	char why[512];
 	const char *where = ccname ? ccname : getenv("KRB5CCNAME") ? getenv("KRB5CCNAME") : "the default cache";
-	if (krb_ccache_inspect(ccname, t, why, sizeof why)) {
+	if (ccache_inspect(ccname, t, why, sizeof why)) {
 		snprintf(err, errlen,
 		         "no usable Kerberos ticket in %s (%s); run kinit, mount the platform_kerberos_cache "
 		         "volume with KRB5CCNAME=%s, or pass --keytab and --principal",
 		         where, why, KRB_PLATFORM_CCACHE);
 		return TR_EXIT_AUTH;
 	}
-	time_t now = time(NULL);
-	if (t->end <= now + min_left) {
-		char when[64];
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t->end));
+	if (ticket_unusable(t, min_left, why, sizeof why)) {
 		snprintf(err, errlen,
-		         "the Kerberos ticket of %s in %s %s at %s; renew it (kinit -R, or check that "
+		         "the Kerberos ticket of %s in %s %s; get a current one (kinit, kinit -R, or check that "
 		         "ticket-sharer is healthy) or pass --keytab and --principal",
-		         t->principal, where, t->end <= now ? "expired" : "expires too soon", when);
+		         t->principal, where, why);
 		return TR_EXIT_AUTH;
 	}
 	return TR_EXIT_OK;
@@ -316,74 +364,13 @@ int krb_keytab_principal(const char *keytab, char *out, size_t len, char *err, s
 	return code ? -1 : 0;
 }
 
-/* Is creds a config entry (krb5_ccache_conf_data/KEY...) for key? */
-static int is_config_key(krb5_context ctx, const krb5_creds *c, const char *key)
-{
-	if (!key || !krb5_is_config_principal(ctx, c->server) || krb5_princ_size(ctx, c->server) < 2)
-		return 0;
-	const krb5_data *k = krb5_princ_component(ctx, c->server, 1);
-	return k->length == strlen(key) && memcmp(k->data, key, k->length) == 0;
-}
-
-/* Read every entry of cc: keep the TGT of me with the latest end in t, and when dst is not NULL
- * store each entry (except config entries for skip) there. 0 only when the end was reached. */
-static krb5_error_code walk_cache(krb5_context ctx, krb5_ccache cc, krb5_principal me, krb5_ccache dst,
-                                  const char *skip, struct krb_ticket *t, int *found)
-{
-	krb5_cc_cursor cur;
-	krb5_creds creds;
-	krb5_error_code code = krb5_cc_start_seq_get(ctx, cc, &cur), step = 0;
-	if (code)
-		return code;
-	*found = 0;
-	while (!step && (code = krb5_cc_next_cred(ctx, cc, &cur, &creds)) == 0) {
-		int config = krb5_is_config_principal(ctx, creds.server);
-		if (!config && is_tgt_of(ctx, creds.server, me) && (!*found || creds.times.endtime > t->end)) {
-			fill_ticket(ctx, &creds, t);
-			*found = 1;
-		}
-		if (dst && !is_config_key(ctx, &creds, skip))
-			step = krb5_cc_store_cred(ctx, dst, &creds);
-		krb5_free_cred_contents(ctx, &creds);
-	}
-	krb5_cc_end_seq_get(ctx, cc, &cur);
-	return step ? step : code == KRB5_CC_END ? 0 : code;
-}
-
-/* Open ccname and its principal; on error fill err and return the code. */
-static krb5_error_code open_cache(krb5_context ctx, const char *ccname, krb5_ccache *cc, krb5_principal *me, char *err,
-                                  size_t errlen)
-{
-	char msg[256];
-	krb5_error_code code = krb5_cc_resolve(ctx, ccname, cc);
-	if (!code)
-		code = krb5_cc_get_principal(ctx, *cc, me);
-	if (code) {
-		krb_message(ctx, code, msg, sizeof msg);
-		snprintf(err, errlen, "cannot read %s: %s", ccname, msg);
-	}
-	return code;
-}
-
 static int check_times(const char *ccname, long min_left, const struct krb_ticket *t, char *err, size_t errlen)
 {
-	time_t now = time(NULL);
-	char when[64];
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t->end));
-	if (t->end <= now) {
-		snprintf(err, errlen, "the ticket of %s in %s expired at %s", t->principal, ccname, when);
-		return TR_EXIT_AUTH;
-	}
-	if (t->end < now + min_left) {
-		snprintf(err, errlen, "the ticket of %s in %s expires at %s, in %lds (less than %lds)", t->principal,
-		         ccname, when, (long)(t->end - now), min_left);
-		return TR_EXIT_AUTH;
-	}
-	if (t->flags & TKT_FLG_INVALID) {
-		snprintf(err, errlen, "the ticket of %s in %s is postdated and not yet valid", t->principal, ccname);
-		return TR_EXIT_AUTH;
-	}
-	return TR_EXIT_OK;
+	char why[256];
+	if (!ticket_unusable(t, min_left, why, sizeof why))
+		return TR_EXIT_OK;
+	snprintf(err, errlen, "the ticket of %s in %s %s", t->principal, ccname, why);
+	return TR_EXIT_AUTH;
 }
 
 int krb_ccache_check(const char *ccname, const char *want, long min_left, struct krb_ticket *t, char *err,
@@ -461,15 +448,18 @@ int krb_ccache_config(const char *ccname, const char *key, char *out, size_t len
 {
 	krb5_context ctx;
 	krb5_ccache cc = NULL;
+	krb5_principal me = NULL;
 	krb5_data d = { 0 };
+	char err[256];
 	if (krb5_init_context(&ctx))
 		return -1;
-	krb5_error_code code = krb5_cc_resolve(ctx, ccname, &cc);
+	krb5_error_code code = open_cache(ctx, ccname, &cc, &me, err, sizeof err);
 	if (!code)
 		code = krb5_cc_get_config(ctx, cc, NULL, key, &d);
 	if (!code)
 		snprintf(out, len, "%.*s", (int)d.length, d.data);
 	krb5_free_data_contents(ctx, &d);
+	krb5_free_principal(ctx, me);
 	if (cc)
 		krb5_cc_close(ctx, cc);
 	krb5_free_context(ctx);

@@ -27,10 +27,6 @@ struct krb_ticket {
 /* Set KRB5CCNAME to the platform cache when it is unset and that file exists. */
 void krb_use_platform_default(void);
 
-/* The principal and TGT of ccname (NULL: the default cache). Returns 0, or -1 with err saying
- * what is wrong (unreadable, no principal, no TGT). */
-int krb_ccache_inspect(const char *ccname, struct krb_ticket *t, char *err, size_t errlen);
-
 /* TR_EXIT_OK when ccname holds a TGT valid for at least min_left seconds, else TR_EXIT_AUTH with
  * err saying what to run. */
 int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char *err, size_t errlen);

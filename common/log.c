@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "redact.h"
 
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
@@ -91,19 +92,6 @@ static void format_text(struct buf *line, const char *ts, enum log_level level, 
 	cJSON_Delete(fields);
 }
 
-static void write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
 void log_event(enum log_level level, const char *event, cJSON *fields, const char *fmt, ...)
 {
 	if (level < threshold) {
@@ -127,7 +115,7 @@ void log_event(enum log_level level, const char *event, cJSON *fields, const cha
 	buf_putc(&line, '\n');
 
 	char *safe = redact_dup(buf_str(&line));
-	write_all(STDERR_FILENO, safe, strlen(safe));
+	(void)fs_write_all(STDERR_FILENO, safe, strlen(safe)); /* nowhere to report a failed log write */
 	free(safe);
 	buf_free(&msg);
 	buf_free(&line);

@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exitcode.h"
 
 static volatile sig_atomic_t caught;
@@ -51,12 +54,35 @@ int sig_caught(void)
 	return caught;
 }
 
-int sig_fd(void)
-{
-	return pipe_fds[0];
-}
-
 int sig_exit_code(void)
 {
 	return TR_EXIT_SIGNAL_BASE + caught;
+}
+
+/* Milliseconds left until deadline for poll(): -1 for none, clamped to int. */
+static int poll_timeout(long deadline)
+{
+	if (deadline == SIG_NO_DEADLINE)
+		return -1;
+	long left = deadline - clock_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+enum sig_wake sig_wait_fd(int fd, short events, long deadline, bool after_stop)
+{
+	for (;;) {
+		if (caught && !after_stop)
+			return SIG_WAKE_STOP;
+		struct pollfd fds[2] = { { fd, events, 0 }, { after_stop ? -1 : pipe_fds[0], POLLIN, 0 } };
+		int timeout = poll_timeout(deadline);
+		int n = poll(fds, 2, timeout);
+		if (n < 0 && errno != EINTR)
+			return SIG_WAKE_ERROR;
+		if (caught && !after_stop)
+			return SIG_WAKE_STOP;
+		if (n > 0 && fds[0].revents)
+			return SIG_WAKE_READY;
+		if (n == 0 && timeout >= 0 && poll_timeout(deadline) == 0)
+			return SIG_WAKE_TIMEOUT;
+	}
 }

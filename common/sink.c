@@ -2,7 +2,6 @@
 #include "sink.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,66 +10,58 @@
 #include "exitcode.h"
 #include "result.h"
 
-#define SINK_BUFFER (256 * 1024)
+#define SINK_BUFFER ((size_t)256 * 1024)
 
 int sink_open(struct sink *s, const char *path)
 {
 	memset(s, 0, sizeof *s);
+	s->file.fd = -1;
 	if (!path || strcmp(path, "-") == 0) {
 		s->fp = stdout;
 		setvbuf(stdout, NULL, _IOFBF, SINK_BUFFER);
 		return 0;
 	}
-	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(s->fp = fdopen(fd, "w"))) {
-		int rc = errno;
-		if (fd >= 0)
-			close(fd);
-		buf_free(&tmp);
+	int rc = atomic_open(&s->file, path, 0644, (gid_t)-1);
+	if (rc)
+		return rc;
+	if (!(s->fp = fdopen(s->file.fd, "w"))) {
+		rc = errno;
+		atomic_abort(&s->file);
 		return rc;
 	}
 	setvbuf(s->fp, NULL, _IOFBF, SINK_BUFFER);
-	s->path = xstrdup(path);
-	s->tmp = buf_detach(&tmp);
 	return 0;
-}
-
-static void sink_release(struct sink *s)
-{
-	free(s->path);
-	free(s->tmp);
-	s->path = s->tmp = NULL;
-	s->fp = NULL;
 }
 
 int sink_commit(struct sink *s)
 {
-	if (!s->path)
-		return fflush(s->fp) == 0 ? 0 : errno;
+	FILE *fp = s->fp;
+	s->fp = NULL;
+	if (!s->file.path)
+		return fflush(fp) == 0 ? 0 : errno;
 	int rc = 0;
-	if (fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0)
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
 		rc = errno;
-	if (fclose(s->fp) != 0 && !rc)
+	if (fclose(fp) != 0 && !rc)
 		rc = errno;
-	if (!rc && rename(s->tmp, s->path) != 0)
-		rc = errno;
-	if (rc)
-		unlink(s->tmp);
-	sink_release(s);
-	return rc;
+	s->file.fd = -1; /* closed with fp, after its fsync */
+	if (rc) {
+		atomic_abort(&s->file);
+		return rc;
+	}
+	return atomic_commit(&s->file);
 }
 
 void sink_abort(struct sink *s)
 {
-	if (s->path) {
+	if (s->file.path) {
 		fclose(s->fp);
-		unlink(s->tmp);
+		s->file.fd = -1;
+		atomic_abort(&s->file);
 	} else if (s->fp) {
 		fflush(s->fp);
 	}
-	sink_release(s);
+	s->fp = NULL;
 }
 
 int sink_finish(struct sink *s, int rc)
@@ -79,7 +70,7 @@ int sink_finish(struct sink *s, int rc)
 		sink_abort(s);
 		return rc;
 	}
-	char *name = xstrdup(s->path ? s->path : "stdout");
+	char *name = xstrdup(s->file.path ? s->file.path : "stdout");
 	int err = sink_commit(s);
 	if (err)
 		rc = result_fail(TR_EXIT_FAILED, "output", "cannot write %s: %s", name, strerror(err));

@@ -1,15 +1,16 @@
 /* sink: where a runner streams its data output: stdout, or a file that appears only when it is
- * complete (written under a temporary name in the same folder, flushed, fsynced and renamed on
- * success; removed on failure), so a reader never sees a half-written file. */
+ * complete (fsutil's atomic writer: committed on success, removed on failure), so a reader never
+ * sees a half-written file and two runners writing the same path never mix their bytes. */
 #ifndef TR_SINK_H
 #define TR_SINK_H
 
 #include <stdio.h>
 
+#include "fsutil.h"
+
 struct sink {
 	FILE *fp;
-	char *path; /* NULL for stdout */
-	char *tmp;
+	struct atomic_file file; /* file.path NULL for stdout */
 };
 
 /* path NULL or "-" is stdout. Returns 0, or an errno value. */

@@ -20,8 +20,9 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "bench"))
-import pgserver  # noqa: E402  (the throwaway cluster make bench uses too)
-from urllib.parse import quote  # noqa: E402
+from urllib.parse import quote
+
+import pgserver
 
 DEMO = TOP / "tools" / "demo"
 DAY = "2026-11-23"

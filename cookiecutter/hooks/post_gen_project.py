@@ -1,4 +1,4 @@
-"""After generation: write runners.lock (the exact runner images, tag and image ID, this datakit
+"""After generation: write runners.lock (the exact runner images, tag, image ID and registry digest if pushed, this datakit
 pins) and .tinyrun/pipeline.schema.json (the JSON Schema of pipeline files, for editors)."""
 
 import json

@@ -24,6 +24,10 @@ ctx["runner_version"] = ctx.get("runner_version") or table.version
 ctx["_tinyrun_images"] = {
     "version": table.version,
     "source": table.source,
-    "images": {n: {"image": r.image, "tag": r.tag, "id": r.id} for n, r in sorted(table.images.items())},
+    # the registry digest (after `make push`) rides along: the datakit's pods pull by digest
+    "images": {
+        n: {"image": r.image, "tag": r.tag, "id": r.id, **({"digest": r.digest} if r.digest else {})}
+        for n, r in sorted(table.images.items())
+    },
 }
 ctx_path.write_text(json.dumps(ctx, indent=2) + "\n")

@@ -20,7 +20,7 @@ static const char *auth_method(PGconn *conn)
 
 static int report(PGconn *conn)
 {
-	PGresult *res = PQexec(
+	PGresult *res = pg_exec(
 	        conn, "SELECT current_setting('server_version'), current_user, current_database(), "
 	              "coalesce((SELECT gss_authenticated FROM pg_stat_gssapi WHERE pid = pg_backend_pid()), false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -61,7 +61,7 @@ static int check_main(const struct cmd *cmd, int argc, char **argv)
 }
 
 /* clang-format off */
-static const struct opt check_opts[] = { PG_CONN_OPTS, { 0 } };
+static const struct opt check_opts[] = { SQL_CONN_OPTS, { 0 } };
 
 const struct cmd cmd_check = {
 	.name = "postgres-runner check",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -25,6 +26,12 @@ static struct {
 	const char *null;
 	bool header;
 } opts = { .format = "csv" };
+
+/* The error of a failed PQescapeLiteral (an encoding error in --null, or out of memory). */
+static int escape_failed(PGconn *conn)
+{
+	return result_fail(TR_EXIT_USAGE, "usage", "--null: %s", PQerrorMessage(conn));
+}
 
 /* A table name goes into the COPY text as written (so "Mixed"."Case" and schema.table work as
  * in SQL), which is only safe for names made of identifier characters, dots and quotes. */
@@ -52,6 +59,10 @@ static char *copy_sql(PGconn *conn, bool in)
 		buf_puts(&sql, ", HEADER");
 	if (opts.null) {
 		char *lit = PQescapeLiteral(conn, opts.null, strlen(opts.null));
+		if (!lit) {
+			buf_free(&sql);
+			return NULL;
+		}
 		buf_printf(&sql, ", NULL %s", lit);
 		PQfreemem(lit);
 	}
@@ -65,7 +76,7 @@ static int copy_in(PGconn *conn, long *rows, long *bytes)
 	if (opts.file && strcmp(opts.file, "-") != 0 && (fd = open(opts.file, O_RDONLY | O_CLOEXEC)) < 0)
 		return result_fail(TR_EXIT_USAGE, "input", "cannot open %s: %s", opts.file, strerror(errno));
 	char *sql = copy_sql(conn, true);
-	int rc = copy_from_fd(conn, sql, fd, rows, bytes);
+	int rc = sql ? copy_from_fd(conn, sql, fd, rows, bytes) : escape_failed(conn);
 	free(sql);
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -79,22 +90,36 @@ static int copy_out(PGconn *conn, long *rows, long *bytes)
 	if (rc)
 		return result_fail(TR_EXIT_FAILED, "output", "cannot create %s: %s", opts.file, strerror(rc));
 	char *sql = copy_sql(conn, false);
-	rc = copy_to_stream(conn, sql, out.fp, rows, bytes);
+	rc = sql ? copy_to_stream(conn, sql, out.fp, rows, bytes) : escape_failed(conn);
 	free(sql);
 	rc = sink_finish(&out, rc);
 	return rc;
+}
+
+/* stdin that can hold no data to load: a terminal, /dev/null (DockerOperator's default) or closed. */
+static bool stdin_has_no_data(void)
+{
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) < 0 || isatty(STDIN_FILENO))
+		return true;
+	struct stat null;
+	return S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && st.st_rdev == null.st_rdev;
 }
 
 static int check_args(const struct cmd *cmd, const struct strlist *args)
 {
 	if (args->len != 1 || (strcmp(args->items[0], "in") != 0 && strcmp(args->items[0], "out") != 0))
 		return result_fail(TR_EXIT_USAGE, "usage", "say 'copy in' or 'copy out'; see '%s --help'", cmd->name);
+	bool from_stdin = !opts.file || strcmp(opts.file, "-") == 0;
+	if (strcmp(args->items[0], "in") == 0 && from_stdin && stdin_has_no_data())
+		return result_fail(TR_EXIT_USAGE, "usage",
+		                   "copy in needs --file or data on stdin (stdin is a terminal or /dev/null)");
 	if (!opts.table || !valid_name_list(opts.table, false))
 		return result_fail(TR_EXIT_USAGE, "usage",
 		                   "--table needs a table name like schema.table or \"Quoted\"");
 	if (opts.columns && !valid_name_list(opts.columns, true))
 		return result_fail(TR_EXIT_USAGE, "usage", "--columns needs a comma-separated list of column names");
-	if (strcmp(opts.format, "csv") && strcmp(opts.format, "text") && strcmp(opts.format, "binary"))
+	if (strcmp(opts.format, "csv") != 0 && strcmp(opts.format, "text") != 0 && strcmp(opts.format, "binary") != 0)
 		return result_fail(TR_EXIT_USAGE, "usage", "--format must be csv, text or binary, not '%s'",
 		                   opts.format);
 	if (opts.header && strcmp(opts.format, "binary") == 0)
@@ -131,7 +156,7 @@ static int copy_main(const struct cmd *cmd, int argc, char **argv)
 
 /* clang-format off */
 static const struct opt copy_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "table", 't', OPT_STRING, &opts.table, "TABLE", "the table, as in SQL: name, schema.name or \"Quoted\"", 0 },
 	{ "columns", 0, OPT_STRING, &opts.columns, "A,B,...", "only these columns, in this order", 0 },
 	{ "format", 0, OPT_STRING, &opts.format, "FORMAT", "csv (default), text or binary", 0 },

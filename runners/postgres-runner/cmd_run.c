@@ -1,4 +1,6 @@
-/* cmd_run: `postgres-runner run FILE... | -c SQL`, SQL scripts in one transaction. */
+/* cmd_run: `postgres-runner run FILE... | -c SQL`, psql scripts in one transaction: the script is
+ * read and checked whole first (script.h), then its SQL, COPY data and meta-commands run in order. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,16 +10,18 @@
 #include "clock.h"
 #include "commands.h"
 #include "exitcode.h"
-#include "fsutil.h"
 #include "log.h"
 #include "pgconn.h"
+#include "psqlmeta.h"
 #include "result.h"
+#include "script.h"
 #include "signals.h"
+#include "sqlresult.h"
 #include "sqlsplit.h"
 
 #define SCRIPT_MAX_BYTES (256L * 1024 * 1024)
-/* The result goes to XCom: past this many statements only the totals grow. */
-#define RESULT_MAX_STATEMENTS 200
+/* Inline COPY data goes to the server in pieces this big, so a stop signal is seen between them. */
+#define COPY_CHUNK ((size_t)256 * 1024)
 
 static struct {
 	struct strlist vars;
@@ -26,80 +30,77 @@ static struct {
 	bool no_transaction;
 } opts;
 
-struct script {
-	const char *name; /* the file, or "-c" */
-	struct sql_script sql;
+/* What a run keeps while it goes through the script's steps. */
+struct run {
+	PGconn *conn;
+	struct meta_state meta; /* variables and \if stack */
+	struct strlist unknown; /* :names left as is, warned about once each */
+	cJSON *list;
+	long rows, count;
 };
 
-static int load_script(const char *name, const char *text, struct script *out)
+static int load_script(const struct strlist *files, struct script *script)
 {
-	char err[512];
-	out->name = name;
-	if (sql_split(text, &opts.vars, &out->sql, err, sizeof err))
-		return result_fail(TR_EXIT_USAGE, "script", "%s: %s", name, err);
-	for (size_t i = 0; i < out->sql.unknown_vars.len; i++)
-		log_warn("script", "%s: :%s is not set and is left as is; pass -v %s=VALUE if it is a variable", name,
-		         out->sql.unknown_vars.items[i], out->sql.unknown_vars.items[i]);
+	char err[1024];
+	if (script_load(script, files, opts.command, &opts.vars, SCRIPT_MAX_BYTES, err, sizeof err))
+		return result_fail(TR_EXIT_USAGE, "script", "%s", err);
 	return TR_EXIT_OK;
 }
 
-static int load_scripts(const struct strlist *files, struct script **scripts, size_t *n)
-{
-	*n = opts.command ? 1 : files->len;
-	*scripts = calloc(*n, sizeof **scripts);
-	if (opts.command)
-		return load_script("-c", opts.command, &(*scripts)[0]);
-	for (size_t i = 0; i < files->len; i++) {
-		char *text;
-		size_t len;
-		int rc = fs_read_file(files->items[i], SCRIPT_MAX_BYTES, &text, &len);
-		if (rc)
-			return result_fail(TR_EXIT_USAGE, "script", "cannot read %s: %s", files->items[i],
-			                   strerror(rc));
-		rc = load_script(files->items[i], text, &(*scripts)[i]);
-		free(text);
-		if (rc)
-			return rc;
-	}
-	return TR_EXIT_OK;
-}
-
-/* "INSERT 0 5" -> "INSERT", "CREATE TABLE" -> "CREATE TABLE". */
-static void command_word(const char *status, char *out, size_t len)
-{
-	snprintf(out, len, "%s", status);
-	for (char *end = out + strlen(out); end > out && strchr("0123456789 ", end[-1]); end--)
-		end[-1] = '\0';
-}
-
-static void record_statement(const char *file, const struct sql_stmt *st, const PGresult *res, double ms, cJSON *list,
-                             long *total_rows)
+static void record_statement(struct run *run, const struct script_step *step, const PGresult *res, double ms)
 {
 	char command[64];
-	command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
+	sql_command_word(PQcmdStatus((PGresult *)res), command, sizeof command);
 	const char *tuples = PQcmdTuples((PGresult *)res);
-	long rows = *tuples ? atol(tuples) : PQntuples(res);
-	*total_rows += rows;
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "file", file);
-	cJSON_AddNumberToObject(f, "line", st->line);
-	cJSON_AddStringToObject(f, "command", command);
-	cJSON_AddNumberToObject(f, "rows", (double)rows);
-	cJSON_AddNumberToObject(f, "ms", (double)(long)(ms * 1000) / 1000);
-	if (cJSON_GetArraySize(list) < RESULT_MAX_STATEMENTS)
-		cJSON_AddItemToArray(list, cJSON_Duplicate(f, 1));
-	log_event(LOG_LEVEL_INFO, "statement", f, "%s:%d %s (%ld rows, %.1f ms)", file, st->line, command, rows, ms);
+	long rows = *tuples ? strtol(tuples, NULL, 10) : PQntuples(res);
+	run->rows += rows;
+	sql_record_statement(run->list, step->file, step->stmt->line, command, rows, ms);
 }
 
-/* Drain what a statement returns. COPY ... FROM STDIN has no data here and is refused. */
-static PGresult *statement_result(PGconn *conn)
+/* Wait until libpq's send queue is empty; false on a stop signal or a broken connection. */
+static bool flush_all(PGconn *conn)
+{
+	int pending;
+	while ((pending = PQflush(conn)) == 1)
+		if (sig_caught() || pg_wait_socket(conn, 1) < 0)
+			return false;
+	return pending == 0;
+}
+
+/* The inline data of COPY ... FROM stdin. The connection is non-blocking meanwhile, so a server
+ * that stops reading cannot hold us past a stop signal. */
+static void feed_copy_data(PGconn *conn, const struct sql_stmt *st)
+{
+	const char *abort_reason = NULL;
+	PQsetnonblocking(conn, 1);
+	for (size_t off = 0; off < st->copy_len && !abort_reason;) {
+		size_t n = st->copy_len - off < COPY_CHUNK ? st->copy_len - off : COPY_CHUNK;
+		int queued = PQputCopyData(conn, st->copy_data + off, (int)n);
+		if (queued < 0)
+			abort_reason = PQerrorMessage(conn);
+		else if (queued == 1)
+			off += n;
+		if (!abort_reason && (sig_caught() || !flush_all(conn)))
+			abort_reason = "stopped by a signal";
+	}
+	while (PQputCopyEnd(conn, abort_reason) == 0 && !sig_caught() && pg_wait_socket(conn, 1) == 0)
+		;
+	flush_all(conn);
+	PQsetnonblocking(conn, 0);
+}
+
+/* Drain what a statement returns; COPY ... FROM stdin gets its inline data, when it has some. */
+static PGresult *statement_result(PGconn *conn, const struct sql_stmt *st)
 {
 	PGresult *res, *last = NULL;
 	while ((res = pg_next_result(conn))) {
-		ExecStatusType st = PQresultStatus(res);
-		if (st == PGRES_COPY_IN)
-			PQputCopyEnd(conn, "COPY FROM STDIN is not available in 'run'; use 'postgres-runner copy in'");
-		else if (st == PGRES_COPY_OUT)
+		ExecStatusType status = PQresultStatus(res);
+		if (status == PGRES_COPY_IN && st && st->copy_in)
+			feed_copy_data(conn, st);
+		else if (status == PGRES_COPY_IN)
+			PQputCopyEnd(conn, "COPY FROM STDIN needs its data after the statement, ended by a line \\.; "
+			                   "or use 'postgres-runner copy in'");
+		else if (status == PGRES_COPY_OUT)
 			for (char *row; PQgetCopyData(conn, &row, 0) > 0;)
 				PQfreemem(row);
 		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
@@ -112,24 +113,97 @@ static PGresult *statement_result(PGconn *conn)
 	return last;
 }
 
-static int exec_statement(PGconn *conn, const char *file, const struct sql_stmt *st, cJSON *list, long *rows)
+static int step_failed(const struct script_step *step, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int step_failed(const struct script_step *step, int code, const char *fmt, ...)
+{
+	char where[512];
+	snprintf(where, sizeof where, "%s:%d", step->file, step->stmt->line);
+	cJSON_AddStringToObject(result_object(), "failed_at", where);
+	struct buf what = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&what, fmt, ap);
+	va_end(ap);
+	code = result_fail(code, "script", "%s: %s", where, buf_str(&what));
+	buf_free(&what);
+	return code;
+}
+
+/* \gset [PREFIX]: one row, each column into the variable PREFIX<column>; NULL unsets it. */
+static int store_gset(struct run *run, const struct script_step *step, const PGresult *res)
+{
+	int rows = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+	if (rows != 1)
+		return step_failed(step, TR_EXIT_FAILED, "\\gset needs exactly one row; the query returned %s",
+		                   rows ? "more than one" : "none");
+	struct strlist args = { 0 };
+	char err[512];
+	int rc = meta_args(step->stmt->gset_args, &run->meta.vars, &args, err, sizeof err)
+	                 ? step_failed(step, TR_EXIT_USAGE, "\\gset: %s", err)
+	                 : TR_EXIT_OK;
+	struct buf name = BUF_INIT;
+	for (int c = 0; rc == TR_EXIT_OK && c < PQnfields(res); c++) {
+		buf_reset(&name);
+		buf_printf(&name, "%s%s", args.len ? args.items[0] : "", PQfname(res, c));
+		if (!meta_var_name_ok(buf_str(&name)))
+			rc = step_failed(step, TR_EXIT_FAILED, "\\gset: invalid variable name: \"%s\"", buf_str(&name));
+		else if (PQgetisnull(res, 0, c))
+			meta_var_unset(&run->meta.vars, buf_str(&name));
+		else
+			meta_var_set(&run->meta.vars, buf_str(&name), PQgetvalue(res, 0, c));
+	}
+	buf_free(&name);
+	strlist_free(&args);
+	return rc;
+}
+
+/* The statement with the variables as they are now; warns once about each :name left as is. */
+static int expand_statement(struct run *run, const struct script_step *step, struct buf *sql)
+{
+	size_t known = run->unknown.len;
+	char err[512];
+	if (sql_expand(step->stmt->text, &run->meta.vars, sql, &run->unknown, err, sizeof err))
+		return step_failed(step, TR_EXIT_USAGE, "%s", err);
+	for (size_t i = known; i < run->unknown.len; i++)
+		log_warn("script", "%s:%d: :%s is not set and is left as is; pass -v %s=VALUE if it is a variable",
+		         step->file, step->stmt->line, run->unknown.items[i], run->unknown.items[i]);
+	return TR_EXIT_OK;
+}
+
+static int exec_statement(struct run *run, const struct script_step *step)
 {
 	struct timespec t0 = clock_now();
-	if (!PQsendQuery(conn, st->text))
-		return result_fail(TR_EXIT_TEMPFAIL, "sql_error", "%s:%d: %s", file, st->line, PQerrorMessage(conn));
-	PGresult *res = statement_result(conn);
+	struct buf sql = BUF_INIT;
+	int rc = expand_statement(run, step, &sql);
+	if (rc == TR_EXIT_OK && !PQsendQuery(run->conn, buf_str(&sql)))
+		rc = step_failed(step, TR_EXIT_TEMPFAIL, "%s", PQerrorMessage(run->conn));
+	buf_free(&sql);
+	if (rc != TR_EXIT_OK)
+		return rc;
+	PGresult *res = statement_result(run->conn, step->stmt);
 	ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	int rc = TR_EXIT_OK;
+	run->count++;
 	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
-		record_statement(file, st, res, clock_ms_since(&t0), list, rows);
+		record_statement(run, step, res, clock_ms_since(&t0));
+		if (step->stmt->gset_args)
+			rc = store_gset(run, step, res);
 	} else {
 		char where[512];
-		snprintf(where, sizeof where, "%s:%d", file, st->line);
+		snprintf(where, sizeof where, "%s:%d", step->file, step->stmt->line);
 		cJSON_AddStringToObject(result_object(), "failed_at", where);
 		rc = pg_report_failure(res, where);
 	}
 	PQclear(res);
 	return rc;
+}
+
+static int exec_meta(struct run *run, const struct script_step *step)
+{
+	char err[512];
+	if (meta_run(&run->meta, step->cmd, step->stmt->meta_args, err, sizeof err) == 0)
+		return TR_EXIT_OK;
+	return step_failed(step, TR_EXIT_USAGE, "\\%s: %s", step->stmt->text, err);
 }
 
 /* --skip-unless: a first value of false, 0, NULL or no row at all means there is nothing to do. */
@@ -139,7 +213,7 @@ static int check_guard(PGconn *conn)
 		return TR_EXIT_OK;
 	PGresult *res = NULL;
 	if (PQsendQuery(conn, opts.guard))
-		res = statement_result(conn);
+		res = statement_result(conn, NULL);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		int rc = pg_report_failure(res, "--skip-unless");
 		PQclear(res);
@@ -159,66 +233,78 @@ static int check_guard(PGconn *conn)
 
 static int exec_simple(PGconn *conn, const char *sql)
 {
-	PGresult *res = PQsendQuery(conn, sql) ? statement_result(conn) : NULL;
+	PGresult *res = PQsendQuery(conn, sql) ? statement_result(conn, NULL) : NULL;
 	int rc = res && PQresultStatus(res) == PGRES_COMMAND_OK ? TR_EXIT_OK : pg_report_failure(res, sql);
 	PQclear(res);
 	return rc;
 }
 
-static int exec_scripts(PGconn *conn, const struct script *scripts, size_t n)
+static int exec_steps(struct run *run, const struct script *script)
 {
-	cJSON *list = cJSON_AddArrayToObject(result_object(), "statements");
-	long rows = 0, count = 0;
-	int rc = opts.no_transaction ? TR_EXIT_OK : exec_simple(conn, "BEGIN");
-	for (size_t i = 0; i < n && rc == TR_EXIT_OK; i++) {
-		for (size_t j = 0; j < scripts[i].sql.len && rc == TR_EXIT_OK; j++, count++)
-			rc = sig_caught()
-			             ? pg_report_failure(NULL, "the script")
-			             : exec_statement(conn, scripts[i].name, &scripts[i].sql.stmts[j], list, &rows);
+	int rc = TR_EXIT_OK;
+	for (size_t i = 0; i < script->len && rc == TR_EXIT_OK; i++) {
+		const struct script_step *step = &script->steps[i];
+		if (sig_caught())
+			rc = pg_report_failure(NULL, "the script");
+		else if (step->cmd)
+			rc = exec_meta(run, step);
+		else if (meta_active(&run->meta))
+			rc = exec_statement(run, step);
 	}
+	return rc;
+}
+
+static int exec_script(PGconn *conn, const struct script *script)
+{
+	struct run run = { .conn = conn, .meta = { .out = stdout } };
+	for (size_t i = 0; i < opts.vars.len; i++)
+		strlist_push(&run.meta.vars, opts.vars.items[i]);
+	run.list = cJSON_AddArrayToObject(result_object(), "statements");
+	int rc = opts.no_transaction ? TR_EXIT_OK : exec_simple(conn, "BEGIN");
+	if (rc == TR_EXIT_OK)
+		rc = exec_steps(&run, script);
 	if (rc == TR_EXIT_OK && !opts.no_transaction)
 		rc = exec_simple(conn, "COMMIT");
 	if (rc != TR_EXIT_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
 	    PQtransactionStatus(conn) != PQTRANS_ACTIVE) {
-		PQclear(PQexec(conn, "ROLLBACK"));
+		PQclear(pg_exec(conn, "ROLLBACK"));
 		log_warn("rollback", "rolled back: nothing of this run was committed%s",
 		         opts.no_transaction ? " after the last successful statement" : "");
 	}
-	cJSON_AddNumberToObject(result_object(), "statements_total", (double)count);
-	cJSON_AddNumberToObject(result_object(), "rows_total", (double)rows);
+	cJSON_AddNumberToObject(result_object(), "statements_total", (double)run.count);
+	cJSON_AddNumberToObject(result_object(), "rows_total", (double)run.rows);
 	cJSON_AddBoolToObject(result_object(), "committed", rc == TR_EXIT_OK);
+	meta_state_free(&run.meta);
+	strlist_free(&run.unknown);
 	return rc;
 }
 
 static int run_main(const struct cmd *cmd, int argc, char **argv)
 {
 	struct strlist files = { 0 };
-	struct script *scripts = NULL;
-	size_t n = 0;
+	struct script script = { 0 };
 	PGconn *conn = NULL;
 	int rc = cli_parse(cmd, argc, argv, &files);
 	if (rc == TR_EXIT_OK && !opts.command == !files.len)
 		rc = result_fail(TR_EXIT_USAGE, "usage", "give SQL files or -c SQL (one of them); see '%s --help'",
 		                 cmd->name);
 	if (rc == TR_EXIT_OK)
-		rc = load_scripts(&files, &scripts, &n);
+		rc = load_script(&files, &script);
 	if (rc == TR_EXIT_OK)
 		rc = pg_connect(&conn);
 	if (rc == TR_EXIT_OK)
 		rc = check_guard(conn);
 	if (rc == TR_EXIT_OK)
-		rc = exec_scripts(conn, scripts, n);
+		rc = exec_script(conn, &script);
 	PQfinish(conn);
-	for (size_t i = 0; i < n; i++)
-		sql_script_free(&scripts[i].sql);
-	free(scripts);
+	script_free(&script);
 	strlist_free(&files);
 	return rc;
 }
 
 /* clang-format off */
 static const struct opt run_opts[] = {
-	PG_CONN_OPTS,
+	SQL_CONN_OPTS,
 	{ "command", 'c', OPT_STRING, &opts.command, "SQL", "run this SQL instead of files", 0 },
 	{ "variable", 'v', OPT_LIST, &opts.vars, "NAME=VALUE", "set a variable for :NAME, :'NAME' and :\"NAME\"", 0 },
 	{ "no-transaction", 0, OPT_BOOL, &opts.no_transaction, NULL,
@@ -231,16 +317,27 @@ static const struct opt run_opts[] = {
 const struct cmd cmd_run = {
 	.name = "postgres-runner run",
 	.usage = "--conn ID [flags] FILE... | -c SQL",
-	.summary = "run SQL scripts, all statements in one transaction",
+	.summary = "run SQL and psql scripts (pg_dump plain dumps too), all in one transaction",
 	.description =
-		"Splits the scripts into statements the way psql does (quotes, dollar quotes, comments,\n"
-		"BEGIN ATOMIC bodies) and runs them in order inside one transaction: the first error\n"
-		"rolls everything back, so a failed run leaves no partial data. Each statement's command,\n"
-		"row count and time are logged and listed in the result.\n"
+		"Reads the scripts the way psql does (quotes, dollar quotes, comments, BEGIN ATOMIC bodies)\n"
+		"and runs them in order inside one transaction: the first error rolls everything back, so a\n"
+		"failed run leaves no partial data. Each statement's command, row count and time are logged\n"
+		"and listed in the result.\n"
 		"\n"
 		"Variables work as in psql: -v day=2026-01-01 makes :day the raw text, :'day' the literal\n"
-		"'2026-01-01' and :\"day\" the identifier \"2026-01-01\". psql meta-commands (\\copy, \\i)\n"
-		"are refused: use 'postgres-runner copy' and several FILE arguments instead.\n"
+		"'2026-01-01', :\"day\" the identifier \"2026-01-01\" and :{?day} TRUE (FALSE when unset).\n"
+		"\n"
+		"psql meta-commands, for psql scripts and pg_dump's plain format:\n"
+		"  COPY ... FROM stdin;   its data follows on the next lines, up to a line \\.\n"
+		"  \\set NAME [VALUE...]  \\unset NAME  \\echo [-n] TEXT...\n"
+		"  \\i FILE  \\ir FILE     include a file (\\ir: relative to the including file)\n"
+		"  \\if EXPR \\elif EXPR \\else \\endif   psql booleans: true/false, on/off, yes/no, 1/0\n"
+		"  QUERY \\gset [PREFIX]  store the one row of QUERY in variables (NULL unsets)\n"
+		"  \\restrict KEY  \\unrestrict KEY     as pg_dump writes them\n"
+		"All files, includes in every \\if branch too, are read and checked before anything runs:\n"
+		"any other meta-command (\\copy, \\connect, ...), an include cycle, a missing file or an\n"
+		"unbalanced \\if is exit 2 naming the file and line, with nothing sent to the server.\n"
+		"\\gset without exactly one row is exit 1; an invalid \\if boolean is exit 2 (rolled back).\n"
 		"\n"
 		"Examples:\n"
 		"  postgres-runner run --conn warehouse -v day=2026-01-01 sql/load.sql sql/merge.sql\n"

@@ -10,6 +10,14 @@
  * set, or the exit code (already reported). */
 int copy_to_stream(PGconn *conn, const char *sql, FILE *out, long *rows, long *bytes);
 
+/* What copy_to_rows does with each row: the server sends one row per message, newline included.
+ * Returns 0, or an errno value: the rest of the rows are then read and dropped, and the COPY
+ * fails with that error. */
+typedef int copy_row_fn(void *ctx, const char *row, size_t len);
+
+/* copy_to_stream, with each row handed to fn instead of written. */
+int copy_to_rows(PGconn *conn, const char *sql, copy_row_fn *fn, void *ctx, long *rows, long *bytes);
+
 /* Run a COPY ... FROM STDIN fed from the file descriptor in. A failure aborts the COPY, so the
  * table is left as it was. */
 int copy_from_fd(PGconn *conn, const char *sql, int in, long *rows, long *bytes);

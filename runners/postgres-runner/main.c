@@ -21,10 +21,7 @@ static const struct cmd root = {
 	               "--keytab with --principal. A missing or expired ticket is exit 3 before connecting.\n"
 	               "\n"
 	               "Output: logs on stderr (JSON lines unless stderr is a terminal); the result JSON is the\n"
-	               "last line of stdout and, when /airflow/xcom exists, /airflow/xcom/return.json.\n"
-	               "\n"
-	               "Exit codes: 0 ok, 1 task failed, 2 usage or configuration, 3 authentication,\n"
-	               "75 temporary (retry), 99 skipped, 128+N stopped by signal N.\n",
+	               "last line of stdout and, when /airflow/xcom exists, /airflow/xcom/return.json.\n",
 	.opts = global_opts,
 	.subcommands = subcommands,
 };

@@ -1,33 +1,26 @@
 /* pgconn: libpq connection setup, signal-aware waiting and error classification. */
 #include "pgconn.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
 #include "exitcode.h"
-#include "fsutil.h"
-#include "krb.h"
 #include "log.h"
-#include "redact.h"
 #include "result.h"
 #include "runid.h"
-#include "secret.h"
 #include "signals.h"
+#include "sqlconn.h"
+#include "sqlresult.h"
 #include "strlist.h"
 
-#define CA_BUNDLE     "/etc/ssl/certs/ca-certificates.crt"
-#define KEYTAB_CCACHE "MEMORY:tinyrun"
-
-struct pg_opts pg_opts = { .connect_timeout_ms = 10000, .retries = 2 };
+#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 /* libpq keyword/value pairs, NULL-terminated for PQconnectStartParams. */
 struct kv {
@@ -85,15 +78,15 @@ static void add_timeouts(struct kv *kv)
 	const char *given = kv_get(kv, "options");
 	if (given)
 		buf_printf(&options, "%s ", given);
-	if (pg_opts.statement_timeout_ms > 0)
-		buf_printf(&options, "-c statement_timeout=%ld ", pg_opts.statement_timeout_ms);
-	if (pg_opts.lock_timeout_ms > 0)
-		buf_printf(&options, "-c lock_timeout=%ld ", pg_opts.lock_timeout_ms);
+	if (sql_opts.statement_timeout_ms > 0)
+		buf_printf(&options, "-c statement_timeout=%ld ", sql_opts.statement_timeout_ms);
+	if (sql_opts.lock_timeout_ms > 0)
+		buf_printf(&options, "-c lock_timeout=%ld ", sql_opts.lock_timeout_ms);
 	if (options.len)
 		kv_set(kv, "options", buf_str(&options));
 	buf_free(&options);
 	char seconds[32];
-	snprintf(seconds, sizeof seconds, "%ld", (pg_opts.connect_timeout_ms + 999) / 1000);
+	snprintf(seconds, sizeof seconds, "%ld", (sql_opts.connect_timeout_ms + 999) / 1000);
 	kv_set(kv, "connect_timeout", seconds);
 }
 
@@ -105,40 +98,6 @@ static void add_tls_defaults(struct kv *kv)
 		kv_set(kv, "sslrootcert", CA_BUNDLE);
 }
 
-static void principal_primary(const char *principal, char *out, size_t len)
-{
-	snprintf(out, len, "%s", principal);
-	out[strcspn(out, "/@")] = '\0';
-}
-
-/* Keytab login, or the ticket cache's preflight when Kerberos is how we will log in. */
-static int setup_kerberos(const struct conn *c, char *user, size_t userlen)
-{
-	char err[1024];
-	struct krb_ticket t;
-	if (pg_opts.keytab || pg_opts.principal) {
-		if (!pg_opts.principal)
-			return result_fail(TR_EXIT_USAGE, "usage",
-			                   "--keytab needs --principal (the Kerberos principal to log in as)");
-		int rc = krb_kinit_keytab(pg_opts.keytab, pg_opts.principal, KEYTAB_CCACHE, err, sizeof err);
-		if (rc)
-			return result_fail(rc, "kerberos", "%s", err);
-	}
-	krb_use_platform_default();
-	if (c->password || !getenv("KRB5CCNAME"))
-		return TR_EXIT_OK;
-	int rc = krb_preflight(NULL, 0, &t, err, sizeof err);
-	if (rc)
-		return result_fail(rc, "kerberos", "%s", err);
-	if (!c->login)
-		principal_primary(t.principal, user, userlen);
-	cJSON *fields = cJSON_CreateObject();
-	cJSON_AddStringToObject(fields, "principal", t.principal);
-	cJSON_AddNumberToObject(fields, "expires_in_s", (double)(t.end - time(NULL)));
-	log_event(LOG_LEVEL_INFO, "kerberos", fields, "using the Kerberos ticket of %s", t.principal);
-	return TR_EXIT_OK;
-}
-
 static int build_params(const struct conn *c, struct kv *kv)
 {
 	char user[256] = "";
@@ -146,12 +105,16 @@ static int build_params(const struct conn *c, struct kv *kv)
 		return result_fail(TR_EXIT_USAGE, "connection",
 		                   "the connection's type is '%s'; postgres-runner needs a postgres connection",
 		                   c->conn_type);
-	int rc = setup_kerberos(c, user, sizeof user);
+	int rc = sql_setup_kerberos(c, user, sizeof user);
 	if (rc)
 		return rc;
 	add_extras(kv, c);
 	if (c->host[0])
 		kv_set(kv, "host", c->host);
+	/* Without a host libpq tries a local socket, which no container has: a configuration error. */
+	if (!kv_get(kv, "host") && !kv_get(kv, "hostaddr"))
+		return result_fail(TR_EXIT_USAGE, "connection",
+		                   "the connection has no host; set the host (a name, an address or a socket folder)");
 	if (c->port >= 0) {
 		char port[24];
 		snprintf(port, sizeof port, "%ld", c->port);
@@ -168,24 +131,6 @@ static int build_params(const struct conn *c, struct kv *kv)
 	free(app);
 	add_timeouts(kv);
 	add_tls_defaults(kv);
-	return TR_EXIT_OK;
-}
-
-static int password_from_file(struct conn *c)
-{
-	if (!pg_opts.password_file)
-		return TR_EXIT_OK;
-	char *pw = NULL;
-	size_t len;
-	int rc = fs_read_file(pg_opts.password_file, 64 * 1024, &pw, &len);
-	if (rc)
-		return result_fail(TR_EXIT_USAGE, "config",
-		                   "cannot read --password-file %s: %s; mount it readable by uid %d",
-		                   pg_opts.password_file, strerror(rc), (int)getuid());
-	pw[strcspn(pw, "\r\n")] = '\0';
-	redact_add(pw);
-	free(c->password);
-	c->password = pw;
 	return TR_EXIT_OK;
 }
 
@@ -230,16 +175,6 @@ static int classify_connect_error(PGconn *conn)
 	return TR_EXIT_FAILED;
 }
 
-/* Sleep for ms unless a stop signal arrives first. Returns -1 on a signal. */
-static int sleep_or_stop(long ms)
-{
-	struct pollfd pfd = { sig_fd(), POLLIN, 0 };
-	if (sig_caught())
-		return -1;
-	poll(&pfd, 1, (int)ms);
-	return sig_caught() ? -1 : 0;
-}
-
 /* One attempt, driven by PQconnectPoll so that a stop signal ends it at once. *timed_out is set
  * when the server accepted the connection but did not answer within --connect-timeout. */
 static PGconn *connect_once(const struct kv *kv, bool *timed_out)
@@ -254,15 +189,13 @@ static PGconn *connect_once(const struct kv *kv, bool *timed_out)
 	PGconn *conn = PQconnectStartParams(keys, values, 0);
 	free(keys);
 	free(values);
+	long deadline = sql_opts.connect_timeout_ms ? clock_ms() + sql_opts.connect_timeout_ms : SIG_NO_DEADLINE;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	while (conn && PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		struct pollfd fds[2] = { { PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0 },
-			                 { sig_fd(), POLLIN, 0 } };
-		if (poll(fds, 2, (int)(pg_opts.connect_timeout_ms ? pg_opts.connect_timeout_ms : -1)) == 0) {
-			*timed_out = true;
-			break;
-		}
-		if (sig_caught())
+		enum sig_wake w =
+		        sig_wait_fd(PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline, false);
+		*timed_out = w == SIG_WAKE_TIMEOUT;
+		if (w != SIG_WAKE_READY)
 			break;
 		st = PQconnectPoll(conn);
 	}
@@ -283,101 +216,130 @@ static void log_connected(PGconn *conn)
 	          PQdb(conn), PQuser(conn));
 }
 
-static int connect_with_retries(const struct kv *kv, PGconn **out)
+/* When a stop's cancel cannot reach the server (a TLS cancel request needs the server's answer
+ * before it is sent), the server must still end our statement once our connection is closed:
+ * have it check the connection while running queries (PostgreSQL 14 and later). */
+static void end_work_when_we_are_gone(PGconn *conn)
 {
-	for (long attempt = 0;; attempt++) {
-		bool timed_out = false;
-		PGconn *conn = connect_once(kv, &timed_out);
-		if (sig_caught()) {
-			PQfinish(conn);
-			return sig_exit_code();
-		}
-		if (conn && PQstatus(conn) == CONNECTION_OK) {
-			log_connected(conn);
-			*out = conn;
-			return TR_EXIT_OK;
-		}
-		int code = timed_out ? TR_EXIT_TEMPFAIL : conn ? classify_connect_error(conn) : TR_EXIT_FAILED;
-		char msg[1024];
-		if (timed_out)
-			snprintf(msg, sizeof msg, "no answer from the server within --connect-timeout %ld ms",
-			         pg_opts.connect_timeout_ms);
-		else
-			snprintf(msg, sizeof msg, "%s", conn ? PQerrorMessage(conn) : "out of memory");
-		msg[strcspn(msg, "\n")] = '\0';
-		PQfinish(conn);
-		if (code != TR_EXIT_TEMPFAIL || attempt >= pg_opts.retries)
-			return result_fail(code, "connect", "cannot connect: %s%s", msg,
-			                   code == TR_EXIT_TEMPFAIL
-			                           ? " (the server is unreachable; the task will be retried)"
-			                           : "");
-		long backoff = 1000L << (attempt < 5 ? attempt : 5);
-		log_warn("connect", "cannot connect (attempt %ld of %ld): %s; retrying in %ld ms", attempt + 1,
-		         pg_opts.retries + 1, msg, backoff);
-		if (sleep_or_stop(backoff) < 0)
-			return sig_exit_code();
+	if (PQserverVersion(conn) < 140000)
+		return;
+	PGresult *res = pg_exec(conn, "SET client_connection_check_interval = 1000");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_debug("connected", "cannot set client_connection_check_interval: %s", PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+/* One attempt for sql_connect_with_retries: ctx is a struct attempt. */
+struct attempt {
+	const struct kv *kv;
+	PGconn *conn;
+};
+
+static int attempt_connect(void *ctx, char *why, size_t whylen)
+{
+	struct attempt *a = ctx;
+	bool timed_out = false;
+	PGconn *conn = connect_once(a->kv, &timed_out);
+	if (conn && PQstatus(conn) == CONNECTION_OK && !sig_caught()) {
+		log_connected(conn);
+		end_work_when_we_are_gone(conn);
+		a->conn = conn;
+		return TR_EXIT_OK;
 	}
+	int code = timed_out ? TR_EXIT_TEMPFAIL : conn ? classify_connect_error(conn) : TR_EXIT_FAILED;
+	if (timed_out)
+		snprintf(why, whylen, "no answer from the server within --connect-timeout %ld ms",
+		         sql_opts.connect_timeout_ms);
+	else
+		snprintf(why, whylen, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+	PQfinish(conn);
+	return code;
 }
 
 int pg_connect(PGconn **out)
 {
 	struct conn c;
 	struct kv kv = { { 0 }, { 0 } };
-	char err[1024];
 	*out = NULL;
-	if (sig_install() < 0)
-		return result_fail(TR_EXIT_FAILED, "signals", "cannot install signal handlers: %s", strerror(errno));
-	int rc = conn_load(pg_opts.conn_id, pg_opts.conn_file, &c, err, sizeof err);
+	int rc = sql_load_conn(&c);
 	if (rc)
-		return result_fail(rc, "connection", "%s", err);
-	rc = password_from_file(&c);
-	if (!rc)
-		rc = build_params(&c, &kv);
+		return rc;
+	rc = build_params(&c, &kv);
 	conn_free(&c);
+	struct attempt a = { &kv, NULL };
 	if (!rc)
-		rc = connect_with_retries(&kv, out);
+		rc = sql_connect_with_retries(attempt_connect, &a);
+	*out = a.conn;
 	strlist_free(&kv.keys);
 	strlist_free(&kv.values);
 	return rc;
 }
 
-/* After a stop signal: ask the server to cancel, once, and give it a few seconds to answer so
- * that the whole exit stays within the contract's 5 s. */
-#define CANCEL_GRACE_MS 3000
-static int cancel_sent;
-static struct timespec cancel_at;
+/* After a stop signal: ask the server to cancel, once, giving the cancel request at most
+ * CANCEL_TIMEOUT_MS (the server may be unreachable), then wait for the server's answer until
+ * STOP_GRACE_MS after the signal was noticed, so that the whole exit stays within 5 s. */
+#define CANCEL_TIMEOUT_MS 2000
+#define STOP_GRACE_MS     3000
+static long stop_deadline = SIG_NO_DEADLINE; /* set once the cancel was tried */
+
+/* Drive a started cancel request like a connection (PQconnectPoll's rules). */
+static bool cancel_poll(PGcancelConn *cancel, long deadline)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		short events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		if (sig_wait_fd(PQcancelSocket(cancel), events, deadline, true) != SIG_WAKE_READY)
+			return false;
+		st = PQcancelPoll(cancel);
+	}
+	return st == PGRES_POLLING_OK;
+}
 
 static void cancel_running(PGconn *conn)
 {
-	if (cancel_sent)
+	if (stop_deadline != SIG_NO_DEADLINE)
 		return;
-	cancel_sent = 1;
-	cancel_at = clock_now();
+	long start = clock_ms();
+	stop_deadline = start + STOP_GRACE_MS;
 	PGcancelConn *cancel = PQcancelCreate(conn);
-	if (!PQcancelBlocking(cancel))
-		log_warn("cancel", "cannot cancel the running statement: %s", PQcancelErrorMessage(cancel));
-	else
+	bool started = cancel && PQcancelStart(cancel);
+	if (started && cancel_poll(cancel, start + CANCEL_TIMEOUT_MS))
 		log_warn("cancel", "stop signal %d: cancelled the running statement on the server", sig_caught());
+	else
+		log_warn("cancel", "stop signal %d: cannot cancel the running statement: %s", sig_caught(),
+		         !started || PQcancelStatus(cancel) == CONNECTION_BAD
+		                 ? PQcancelErrorMessage(cancel)
+		                 : "the server did not answer within 2 s; it ends the statement when the connection "
+		                   "closes");
 	PQcancelFinish(cancel);
-}
-
-static int cancel_expired(void)
-{
-	return cancel_sent && clock_ms_since(&cancel_at) > CANCEL_GRACE_MS;
 }
 
 int pg_wait_socket(PGconn *conn, int for_write)
 {
-	struct pollfd fds[2] = { { PQsocket(conn), for_write ? POLLOUT : POLLIN, 0 }, { sig_fd(), POLLIN, 0 } };
-	int n = poll(fds, cancel_sent ? 1 : 2, cancel_sent ? 200 : -1);
-	if (n < 0 && errno != EINTR)
-		return -1;
-	if (sig_caught()) {
-		cancel_running(conn);
-		if (cancel_expired())
-			return -1;
+	/* Writing waits for input too: the server may answer (an error) instead of reading. */
+	short events = for_write ? POLLIN | POLLOUT : POLLIN;
+	bool stopping = stop_deadline != SIG_NO_DEADLINE;
+	switch (sig_wait_fd(PQsocket(conn), events, stop_deadline, stopping)) {
+	case SIG_WAKE_READY: return 0;
+	case SIG_WAKE_STOP: cancel_running(conn); return 0; /* next: the answer, until the deadline */
+	default: return -1;
 	}
-	return 0;
+}
+
+PGresult *pg_exec(PGconn *conn, const char *sql)
+{
+	PGresult *res, *last = NULL;
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	while ((res = pg_next_result(conn))) {
+		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res); /* keep the first error */
+			continue;
+		}
+		PQclear(last);
+		last = res;
+	}
+	return last;
 }
 
 PGresult *pg_next_result(PGconn *conn)
@@ -389,42 +351,16 @@ PGresult *pg_next_result(PGconn *conn)
 	return PQgetResult(conn);
 }
 
-int pg_result_exit_code(const PGresult *res)
-{
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if (!state)
-		return TR_EXIT_FAILED;
-	static const char *const temporary[] = { "40001", "40P01", "55P03", "57P01", "57P02", "57P03", NULL };
-	for (const char *const *t = temporary; *t; t++)
-		if (strcmp(state, *t) == 0)
-			return TR_EXIT_TEMPFAIL;
-	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0)
-		return TR_EXIT_TEMPFAIL;
-	if (strncmp(state, "28", 2) == 0)
-		return TR_EXIT_AUTH;
-	return TR_EXIT_FAILED;
-}
-
 int pg_report_failure(const PGresult *res, const char *where)
 {
-	if (sig_caught())
-		return result_fail(sig_exit_code(), "stopped", "stopped by signal %d while running %s", sig_caught(),
-		                   where);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-	if (!primary)
-		primary = res ? PQresultErrorMessage(res) : "the connection was lost";
-	struct buf msg = BUF_INIT;
-	buf_printf(&msg, "%s: %s%s%s", where, state ? state : "", state ? " " : "", primary);
-	if (detail)
-		buf_printf(&msg, " DETAIL: %s", detail);
-	if (hint)
-		buf_printf(&msg, " HINT: %s", hint);
-	if (state)
-		cJSON_AddStringToObject(result_object(), "sqlstate", state);
-	int code = result_fail(res ? pg_result_exit_code(res) : TR_EXIT_TEMPFAIL, "sql_error", "%s", buf_str(&msg));
-	buf_free(&msg);
-	return code;
+	struct sql_error e = { 0 };
+	if (res) {
+		e.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		e.primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		e.detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		e.hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+		if (!e.primary)
+			e.primary = PQresultErrorMessage(res);
+	}
+	return sql_report_error(&e, where);
 }

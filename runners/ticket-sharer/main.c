@@ -6,7 +6,6 @@
 
 #include "log.h"
 #include "sharer.h"
-#include "signals.h"
 
 struct ts_opts ts_opts = {
 	.source = TS_DEFAULT_SOURCE,
@@ -201,13 +200,6 @@ static const struct cmd root = {
 	NULL,
 };
 
-long ts_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void add_time(cJSON *o, const char *key, time_t t)
 {
 	char when[64];
@@ -247,6 +239,5 @@ void ts_log_ticket(const char *event, const struct krb_ticket *tk, const char *o
 
 int main(int argc, char **argv)
 {
-	sig_install();
 	return cli_main(&root, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "fsutil.h"
 #include "sharer.h"
 
 int target_parse(const char *spec, const char *mode, const char *group, struct target *t, char *err, size_t errlen)
@@ -53,23 +54,6 @@ ino_t target_inode(const struct target *t)
 {
 	struct stat st;
 	return stat(t->path, &st) == 0 ? st.st_ino : 0;
-}
-
-static void tmp_name(const struct target *t, const char *suffix, char *out, size_t len)
-{
-	static unsigned counter;
-	snprintf(out, len, "%s.tmp.%ld.%u%s", t->path, (long)getpid(), counter++, suffix);
-}
-
-static void sync_folder(const char *path)
-{
-	char copy[4096];
-	snprintf(copy, sizeof copy, "%s", path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
 }
 
 /* Group, mode and fsync of the finished temporary file. Returns 0 or an errno value. */
@@ -123,67 +107,54 @@ int publish_ccache(const struct target *t, const char *ccname, const char *want,
                    struct krb_ticket *tk, char *err, size_t errlen)
 {
 	char tmp[4200], name[4300];
-	tmp_name(t, "", tmp, sizeof tmp);
-	snprintf(name, sizeof name, "FILE:%s", tmp);
+	struct atomic_file f;
 	int rc = folder_writable(t, err, errlen), e;
 	if (rc)
 		return rc;
+	if ((e = atomic_open(&f, t->path, 0600, (gid_t)-1)))
+		return folder_error(t, "write a file", e, err, errlen);
+	close(f.fd); /* libkrb5 writes the cache by name; seal() syncs it */
+	f.fd = -1;
+	snprintf(tmp, sizeof tmp, "%s", f.tmp);
+	snprintf(name, sizeof name, "FILE:%s", tmp);
 	if (krb_ccache_copy(ccname, name, TS_CONFIG_KEY, origin, err, errlen))
 		rc = TR_EXIT_AUTH;
 	else if ((e = seal(t, tmp)))
 		rc = folder_error(t, e == EPERM ? "set the group of a file" : "finish a file", e, err, errlen);
 	else
 		rc = cachefile_check(tmp, want, 0, tk, err, errlen);
-	if (rc == TR_EXIT_OK && rename(tmp, t->path) < 0)
-		rc = folder_error(t, "rename a file", errno, err, errlen);
-	if (rc == TR_EXIT_OK) {
-		sync_folder(t->path);
+	if (rc == TR_EXIT_OK && (e = atomic_commit(&f)))
+		rc = folder_error(t, "rename a file", e, err, errlen);
+	if (rc == TR_EXIT_OK)
 		return rc;
-	}
-	unlink(tmp);
+	atomic_abort(&f);
 	rename_in_message(err, errlen, name, origin);
 	rename_in_message(err, errlen, tmp, origin);
 	rename_in_message(err, errlen, ccname, origin);
 	return rc;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = 0;
-	if (fd < 0)
-		return errno;
-	for (const char *p = data; len > 0 && !rc;) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno != EINTR)
-			rc = errno;
-		else if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		}
-	}
-	if (close(fd) < 0 && !rc)
-		rc = errno;
-	return rc;
-}
-
 int publish_bytes(const struct target *t, const void *data, size_t len, const char *want, const char *origin,
                   struct krb_ticket *tk, char *err, size_t errlen)
 {
-	char in[4200], name[4300], why[512];
+	char name[4300], why[512];
 	size_t entries;
+	struct atomic_file in;
 	if (ccfile_parse(data, len, &entries, why, sizeof why)) {
 		snprintf(err, errlen, "%s: %s", origin, why);
 		return TR_EXIT_AUTH;
 	}
-	/* libkrb5 reads the exact bytes just parsed, not the source, which may change meanwhile. */
-	tmp_name(t, ".in", in, sizeof in);
-	int e = write_file(in, data, len);
+	/* libkrb5 reads the exact bytes just parsed, not the source, which may change meanwhile.
+	 * They go to a temporary file of their own that is never committed. */
+	int e = atomic_open(&in, t->path, 0600, (gid_t)-1);
+	if (!e)
+		e = fs_write_all(in.fd, data, len);
 	if (e) {
-		unlink(in);
+		atomic_abort(&in);
 		return folder_error(t, "write a file", e, err, errlen);
 	}
-	snprintf(name, sizeof name, "FILE:%s", in);
+	snprintf(name, sizeof name, "FILE:%s", in.tmp);
 	int rc = publish_ccache(t, name, want, origin, tk, err, errlen);
-	unlink(in);
+	atomic_abort(&in);
 	return rc;
 }

@@ -77,7 +77,6 @@ void watch_close(void);
 void ts_log_ticket(const char *event, const struct krb_ticket *tk, const char *origin, const char *target,
                    long warn_before);
 void ts_ticket_json(const struct krb_ticket *tk, void *cjson_object);
-long ts_now_ms(void);
 
 int ts_cmd_share(const struct cmd *cmd, int argc, char **argv);
 int ts_cmd_renew(const struct cmd *cmd, int argc, char **argv);

@@ -4,13 +4,13 @@
  * file over it, and a bind-mounted folder sees that while a bind-mounted file would not. Events
  * for other files in the folder of a FILE: source are ignored. When the folder does not exist
  * yet (or was removed), watch_update() adds the watch on a later round. */
-#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sharer.h"
 #include "signals.h"
@@ -63,33 +63,29 @@ static int drain(void)
 	return relevant;
 }
 
-/* poll the signal pipe and inotify; 1 for readable inotify, 0 for timeout, -1 for a stop. */
-static int wait_fds(long timeout_ms)
+/* Wait for inotify (when watching), a stop signal or the deadline: 1 for readable inotify, 0 for
+ * the deadline, -1 for a stop. */
+static int wait_fds(long deadline)
 {
-	struct pollfd fds[2] = { { sig_fd(), POLLIN, 0 }, { ifd, POLLIN, 0 } };
-	int n = poll(fds, wd >= 0 ? 2 : 1, timeout_ms > 0x7fffffff ? 0x7fffffff : (int)timeout_ms);
-	if (sig_caught())
-		return -1;
-	if (n < 0 && errno == EINTR)
-		return 0;
-	return n > 0 && (fds[1].revents & POLLIN) ? 1 : 0;
+	switch (sig_wait_fd(wd >= 0 ? ifd : -1, POLLIN, deadline, false)) {
+	case SIG_WAKE_READY: return 1;
+	case SIG_WAKE_STOP: return -1;
+	default: return 0;
+	}
 }
 
 enum wake watch_wait(long timeout_ms, long settle_ms)
 {
-	long deadline = ts_now_ms() + timeout_ms;
+	long deadline = clock_ms() + timeout_ms;
 	for (;;) {
-		long left = deadline - ts_now_ms();
-		if (left <= 0)
+		if (clock_ms() >= deadline)
 			return WAKE_TIMEOUT;
-		int r = wait_fds(left);
+		int r = wait_fds(deadline);
 		if (r < 0)
 			return WAKE_STOP;
-		if (r == 0 && ts_now_ms() >= deadline)
-			return WAKE_TIMEOUT;
 		if (r == 1 && drain()) {
 			/* let the writer finish (kinit writes a cache in several steps), then re-check */
-			for (int i = 0; i < 20 && settle_ms > 0 && (r = wait_fds(settle_ms)) == 1; i++)
+			for (int i = 0; i < 20 && settle_ms > 0 && (r = wait_fds(clock_ms() + settle_ms)) == 1; i++)
 				drain();
 			return r < 0 ? WAKE_STOP : WAKE_CHANGE;
 		}

@@ -46,16 +46,40 @@ COOKIECUTTER = REPO / "cookiecutter"
 FAKE_ID = "sha256:" + "ab" * 32
 
 
-def write_lock(path: Path, images: dict[str, str] | None = None, version: str = "0.1.0") -> Path:
-    """An images.lock.json with the given name -> image id (for tests that never start containers)."""
+def write_lock(
+    path: Path, images: dict[str, str] | None = None, version: str = "0.1.0", digests: dict[str, str] | None = None
+) -> Path:
+    """An images.lock.json with the given name -> image id (for tests that never start containers),
+    and registry digests (name -> pullable reference) as `make push` records them."""
     images = images or {"postgres-runner": FAKE_ID}
+    digests = digests or {}
     doc = {
         "version": version,
         "revision": "test",
-        "images": {n: {"image": f"tinyrun/{n}:{version}", "tag": version, "id": i} for n, i in images.items()},
+        "images": {
+            n: {
+                "image": f"tinyrun/{n}:{version}",
+                "tag": version,
+                "id": i,
+                **({"digest": digests[n]} if n in digests else {}),
+            }
+            for n, i in images.items()
+        },
     }
     path.write_text(json.dumps(doc))
     return path
+
+
+# Every pod the tests render must be a valid Pod for a current Kubernetes, unknown fields refused
+# (what `kubernetes-validate --strict -k 1.33.0` checks).
+KUBERNETES_VERSION = "1.33.0"
+
+
+def assert_valid_pod(manifest: dict[str, Any]) -> None:
+    import kubernetes_validate
+
+    assert manifest.get("kind") == "Pod", manifest.get("kind")
+    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
 
 
 def reset_settings() -> None:

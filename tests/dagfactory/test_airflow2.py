@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_ID, REPO, make_datakit, write_lock
+from conftest import FAKE_ID, REPO, assert_valid_pod, make_datakit, write_lock
 
 REQS = REPO / "dagfactory" / "requirements-airflow2.txt"
 VENV = REPO / "build" / "venv-airflow2"
@@ -112,3 +112,7 @@ def test_factory_on_airflow_2(tmp_path: Path) -> None:
     assert env_by_name["TINYRUN_DAG_ID"]["value"] == "two_kit_orders_daily"
     assert base["securityContext"]["readOnlyRootFilesystem"] is True
     assert base["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    pods = [t["pod"] for t in out["tasks"].values() if "pod" in t]
+    assert len(pods) == 5
+    for each in pods:
+        assert_valid_pod(each)

@@ -7,9 +7,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import FAKE_ID, dagbag, make_datakit, reset_settings
+from conftest import (
+    FAKE_ID,
+    assert_valid_pod,
+    dagbag,
+    make_datakit,
+    reset_settings,
+    write_lock,
+)
 
 PASSWORD_URI = "postgres://bob:s3cr3t-pw@db.example:5432/sales"
+DIGEST = "127.0.0.1:5000/tinyrun/postgres-runner@sha256:" + "cd" * 32
 
 
 @pytest.fixture
@@ -173,7 +181,26 @@ def test_kubernetes_pods_rendered_offline(
     monkeypatch.setenv("TINYRUN_K8S_CONFIG_FILE", str(kubeconfig))
     monkeypatch.setenv("TINYRUN_K8S_NAMESPACE", "pipelines")
     reset_settings()
-    kit = make_datakit(tmp_path, fake_lock, name="Kube Kit", executor="kubernetes")
+    # after `make push` the lock holds the registry digest: pods pull exactly that image
+    lock = write_lock(tmp_path / "pushed.lock.json", digests={"postgres-runner": DIGEST})
+    kit = make_datakit(tmp_path, lock, name="Kube Kit", executor="kubernetes")
+    assert '"digest": "' + DIGEST in (kit / "runners.lock").read_text()
+    _add_pipeline(
+        kit,
+        "files.yaml",
+        """\
+        pipeline: files
+        tags: [k8s]
+        defaults: {conn: warehouse}
+        tasks:
+          - id: load
+            runner: postgres
+            copy: {direction: in, table: sales, file: in/sales.csv, format: csv, header: true}
+          - id: report
+            runner: postgres
+            query: {sql: SELECT 1, output: out/report.csv}
+        """,
+    )
     _add_pipeline(
         kit,
         "secure.yaml",
@@ -214,7 +241,7 @@ def test_kubernetes_pods_rendered_offline(
     load = pods["kube_kit_orders_daily.load_orders"]
     spec = load["spec"]
     base = next(c for c in spec["containers"] if c["name"] == "base")
-    assert base["image"] == "tinyrun/postgres-runner:0.1.0"
+    assert base["image"] == DIGEST
     assert load["metadata"]["annotations"]["tinyrun.dev/image-id"] == FAKE_ID
     assert load["metadata"]["namespace"] == "pipelines"
     assert "command" not in base or not base["command"]
@@ -266,10 +293,22 @@ def test_kubernetes_pods_rendered_offline(
     assert svol["krb5-cache"]["persistentVolumeClaim"] == {"claimName": "platform-kerberos-cache", "readOnly": True}
     assert sbase["resources"] == {"limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "2", "memory": "1Gi"}}
 
+    # copy/query files: the data PVC at /data, relative paths under it
+    for task_id, flag, path in (("load", "--file", "/data/in/sales.csv"), ("report", "--output", "/data/out/report.csv")):
+        fbase = next(c for c in pods[f"files.{task_id}"]["spec"]["containers"] if c["name"] == "base")
+        assert fbase["args"][fbase["args"].index(flag) + 1] == path
+        fmounts = {m["mountPath"]: m for m in fbase["volumeMounts"]}
+        assert fmounts["/data"] == {"mountPath": "/data", "name": "data"}
+        fvol = {v["name"]: v for v in pods[f"files.{task_id}"]["spec"]["volumes"]}
+        assert fvol["data"]["persistentVolumeClaim"] == {"claimName": "tinyrun-data"}
+    assert "/data" not in {m["mountPath"] for m in base["volumeMounts"]}
+
+    assert len(pods) == 8
     for name, pod in pods.items():
         text = repr(pod)
         assert "s3cr3t" not in text, name
-        assert pod["spec"]["containers"][0]["image"].endswith(":0.1.0"), name
+        assert pod["spec"]["containers"][0]["image"] == DIGEST, name
+        assert_valid_pod(pod)
     op = bag.dags["secure"].task_dict["from_mssql"]
     assert op.on_finish_action.value == "delete_pod"
     assert op.do_xcom_push is True and op.skip_on_exit_code == [99]
@@ -318,3 +357,102 @@ def test_cli_render_both_executors(tmp_path: Path, fake_lock: Path) -> None:
     pods = yaml.safe_load(kube.stdout)["render_kit_orders_daily"]["pods"]
     assert set(pods) == {"preflight", "create_tables", "load_orders", "publish.daily_total", "publish.report"}
     assert pods["preflight"]["spec"]["containers"][0]["args"] == ["check", "--conn", "warehouse"]
+    for pod in pods.values():  # no digest in this lock: the tag (the image ID is an annotation)
+        assert pod["spec"]["containers"][0]["image"] == "tinyrun/postgres-runner:0.1.0"
+        assert_valid_pod(pod)
+
+
+LIMITS = """\
+pipeline: limits
+owner: o
+tags: [x]
+defaults: {conn: warehouse}
+tasks:
+  - {id: default, runner: postgres, check: true}
+  - {id: milli, runner: postgres, check: true, resources: {cpu: 1500m, memory: 1536Mi}}
+  - {id: fraction, runner: postgres, check: true, resources: {cpu: 0.25, memory: 2G}}
+  - {id: integers, runner: postgres, check: true, resources: {cpu: 2, memory: 1073741824}}
+  - {id: exponent, runner: postgres, check: true, resources: {cpu: "0.1", memory: 5e8}}
+"""
+
+
+def test_docker_and_kubernetes_get_the_same_limits(tmp_path: Path, fake_lock: Path, airflow_db: Path) -> None:
+    """Docker's bytes and nano-CPUs equal the pod's quantities as Kubernetes' own client parses them."""
+    from decimal import Decimal
+
+    from docker import APIClient
+    from kubernetes.utils import parse_quantity
+    from tinyrun_dagfactory.build import build_dag
+    from tinyrun_dagfactory.images import load_table
+    from tinyrun_dagfactory.operators_docker import _TinyrunClient
+    from tinyrun_dagfactory.pipelines import parse_file
+    from tinyrun_dagfactory.render import pod_manifest
+
+    path = tmp_path / "pipelines" / "limits.yaml"
+    path.parent.mkdir()
+    path.write_text(LIMITS)
+    spec = parse_file(path, root=tmp_path)
+    table = load_table(fake_lock)
+    docker_dag, kube_dag = build_dag(spec, table, "docker"), build_dag(spec, table, "kubernetes")
+    api = APIClient(base_url="unix:///nonexistent.sock", version="1.41")  # host configs are built locally
+    seen = {}
+    for task in docker_dag.tasks:
+        pod = pod_manifest(kube_dag.task_dict[task.task_id])
+        assert_valid_pod(pod)
+        limits = pod["spec"]["containers"][0]["resources"]["limits"]
+        assert pod["spec"]["containers"][0]["resources"]["requests"] == limits
+        assert task.mem_limit == parse_quantity(limits["memory"]), task.task_id
+        assert Decimal(task.tinyrun_nano_cpus) == parse_quantity(limits["cpu"]) * 10**9, task.task_id
+        # what the engine is asked for: a hard CPU quota, never the provider's relative cpu_shares
+        host = _TinyrunClient(api, task).create_host_config(
+            mem_limit=task.mem_limit, cpu_shares=round(task.cpus * 1024), auto_remove=False
+        )
+        assert (host["Memory"], host["NanoCpus"]) == (task.mem_limit, task.tinyrun_nano_cpus)
+        assert "CpuShares" not in host
+        assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"]
+        assert host["SecurityOpt"] == ["no-new-privileges"]
+        assert host["Tmpfs"] == {"/tmp": "rw,nosuid,nodev,noexec,mode=1777,size=1073741824"}
+        seen[task.task_id] = (task.mem_limit, task.tinyrun_nano_cpus)
+    assert seen == {
+        "default": (512 * 2**20, 500_000_000),
+        "milli": (1536 * 2**20, 1_500_000_000),
+        "fraction": (2 * 10**9, 250_000_000),
+        "integers": (2**30, 2_000_000_000),
+        "exponent": (5 * 10**8, 100_000_000),
+    }
+
+
+@pytest.mark.parametrize(
+    ("cpu", "millis"), [("500m", 500), ("2", 2000), (0.25, 250), ("1.5", 1500), (3, 3000), ("1e-3", 1)]
+)
+def test_cpu_quantities(cpu: str | float, millis: int) -> None:
+    from tinyrun_dagfactory.resources import cpu_millis
+
+    assert cpu_millis(cpu) == millis
+
+
+@pytest.mark.parametrize(
+    ("memory", "size"),
+    [("512Mi", 512 * 2**20), ("1G", 10**9), ("1.5Ki", 1536), ("1e3", 1000), (4096, 4096), ("2Ti", 2**41)],
+)
+def test_memory_quantities(memory: str | int, size: int) -> None:
+    from tinyrun_dagfactory.resources import memory_bytes
+
+    assert memory_bytes(memory) == size
+
+
+@pytest.mark.parametrize(
+    ("memory", "message"),
+    [
+        ("512m", "memory '512m' is ambiguous"),
+        ("0.5", "not a whole number of bytes"),
+        ("0", "must be more than 0"),
+        ("512MB", "is not a Kubernetes quantity"),
+        ("1g", "is not a Kubernetes quantity"),
+    ],
+)
+def test_memory_quantities_refused(memory: str, message: str) -> None:
+    from tinyrun_dagfactory.resources import memory_bytes
+
+    with pytest.raises(ValueError, match=message):
+        memory_bytes(memory)

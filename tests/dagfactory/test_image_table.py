@@ -47,6 +47,16 @@ def test_table_from_a_lock_pins_tag_and_id(tmp_path: Path) -> None:
     assert (ref.image, ref.tag, ref.id) == ("tinyrun/postgres-runner:0.1.0", "0.1.0", FAKE_ID)
     with pytest.raises(ImageTableError, match=r"'dbt-runner' is not in .* \(built: postgres-runner\)"):
         load_table(tmp_path / "table.json").for_runner("dbt")
+    assert ref.digest is None  # not pushed: Docker and Kubernetes both use the tag (and check the ID)
+
+
+def test_registry_digest_rides_along(tmp_path: Path) -> None:
+    digest = f"127.0.0.1:5000/tinyrun/postgres-runner@{FAKE_ID}"
+    (tmp_path / "b").mkdir()
+    write_lock(tmp_path / "b" / "images.lock.json", digests={"postgres-runner": digest})
+    _make(tmp_path, tmp_path / "b")
+    ref = load_table(tmp_path / "table.json").for_runner("postgres")
+    assert (ref.image, ref.id, ref.digest) == ("tinyrun/postgres-runner:0.1.0", FAKE_ID, digest)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +65,11 @@ def test_table_from_a_lock_pins_tag_and_id(tmp_path: Path) -> None:
         ({"image": "tinyrun/x:latest", "tag": "latest", "id": FAKE_ID}, "not a semver tag"),
         ({"image": "tinyrun/x:0.2.0", "tag": "0.1.0", "id": FAKE_ID}, "does not carry tag"),
         ({"image": "tinyrun/x:0.1.0", "tag": "0.1.0", "id": "abc"}, "is not sha256"),
+        ({"image": "tinyrun/x:0.1.0", "tag": "0.1.0", "id": FAKE_ID, "digest": "tinyrun/x:0.1.0"}, "digest"),
+        (
+            {"image": "tinyrun/x:0.1.0", "tag": "0.1.0", "id": FAKE_ID, "digest": f"r:5000/tinyrun/y@{FAKE_ID}"},
+            "digest",
+        ),
     ],
 )
 def test_lock_entries_are_checked(entry: dict[str, str], message: str) -> None:
@@ -71,4 +86,5 @@ def test_generated_table_matches_this_builds_lock(images_lock: dict) -> None:
     )
     table = json.loads(GENERATED_TABLE.read_text())
     assert table["built"] is True
-    assert table["images"] == {n: {k: e[k] for k in ("image", "tag", "id")} for n, e in images_lock["images"].items()}
+    keys = ("image", "tag", "id", "digest")  # digest: after `make push`
+    assert table["images"] == {n: {k: e[k] for k in keys if k in e} for n, e in images_lock["images"].items()}

@@ -139,6 +139,36 @@ CASES = {
         edit(GOOD, "  - id: b\n    runner: postgres\n", "  - id: b\n"),
         ["p.yaml:9: p1/b: runner: missing required field"],
     ),
+    "ambiguous memory": (
+        edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    resources: {cpu: 500m, memory: 512m}\n"),
+        [
+            (
+                "p.yaml:14: p1/b: resources.memory: memory '512m' is ambiguous: to Kubernetes 'm' means a "
+                "fraction of a byte. Write 512Mi (mebibytes) or 512M (megabytes)"
+            )
+        ],
+    ),
+    "memory not a quantity": (
+        edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    resources:\n      memory: 512MB\n"),
+        [
+            (
+                "p.yaml:15: p1/b: resources.memory: invalid value '512MB': Bytes as a Kubernetes quantity: "
+                "512Mi, 1Gi (binary) or 500M, 1G (decimal)."
+            )
+        ],
+    ),
+    "cpu finer than a millicore": (
+        edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    resources: {cpu: 0.0005}\n"),
+        ["p.yaml:14: p1/b: resources.cpu: cpu '0.0005' is finer than Kubernetes' 1m precision"],
+    ),
+    "memory over the platform limit": (
+        edit(GOOD, "    run: x.sql\n", "    run: x.sql\n    resources: {memory: 33Gi}\n"),
+        ["p.yaml:14: p1/b: resources.memory: memory above the platform limit of 32768Mi"],
+    ),
+    "copy in without a file": (
+        edit(GOOD, "    run: x.sql\n", "    copy: {direction: in, table: sales}\n"),
+        ["p.yaml:13: p1/b: copy: copy in needs `file` (a file under the data folder, mounted at /data)"],
+    ),
     "not YAML": (
         "pipeline: p1\ntasks: [\n",
         ["p.yaml:3: -: -: invalid YAML: did not find expected node content"],

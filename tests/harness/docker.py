@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Self
 
 from .process import Process, StdinSource
 from .result import RunResult
@@ -27,13 +28,13 @@ def docker_available() -> bool:
     """True when the docker CLI exists and the engine answers."""
     if not shutil.which("docker"):
         return False
-    proc = subprocess.run(["docker", "info"], capture_output=True)
+    proc = subprocess.run(["docker", "info"], capture_output=True, check=False)
     return proc.returncode == 0
 
 
 def image_exists(ref: str) -> bool:
     """True when image REF (tag or ID) is present in the local engine."""
-    proc = subprocess.run(["docker", "image", "inspect", ref], capture_output=True)
+    proc = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False)
     return proc.returncode == 0
 
 
@@ -93,6 +94,7 @@ class Container:
         """True while the container exists and runs."""
         proc = subprocess.run(
             ["docker", "inspect", "-f", "{{.State.Running}}", self.name],
+            check=False,
             capture_output=True,
             text=True,
         )
@@ -108,7 +110,7 @@ class Container:
         finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def __enter__(self) -> Container:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -150,7 +150,7 @@ class Kdc:
     # -- administration --------------------------------------------------------------------
 
     def _run(self, argv: list[str], stdin: str | None = None) -> str:
-        proc = subprocess.run(argv, env=self.env(), input=stdin, capture_output=True, text=True)
+        proc = subprocess.run(argv, env=self.env(), input=stdin, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(argv[:2])} failed ({proc.returncode}): {proc.stderr.strip()}"

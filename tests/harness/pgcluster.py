@@ -78,7 +78,7 @@ class PgCluster:
 
     def _pg(self, tool: str, *args: str) -> None:
         argv = as_user(OS_USER, [str(PG_BIN / tool), *args])
-        proc = subprocess.run(argv, env=self._server_env(), capture_output=True, text=True)
+        proc = subprocess.run(argv, env=self._server_env(), capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(
                 f"{tool} failed ({proc.returncode}): {proc.stderr.strip()}\n{self.diagnostics()}"
@@ -131,8 +131,7 @@ class PgCluster:
         }
         with open(self.data / "postgresql.conf", "a") as f:
             f.write("\n# tinyrun test harness\n")
-            for key, value in conf.items():
-                f.write(f"{key} = '{value}'\n")
+            f.writelines(f"{key} = '{value}'\n" for key, value in conf.items())
         (self.data / "pg_hba.conf").write_text(self._hba())
         give_to(OS_USER, self.data)
 

@@ -58,7 +58,7 @@ class RunResult:
         """The last line of stdout (a trailing newline does not make an empty last line)."""
         if self._stdout is None and self.stdout_path is not None:
             return _tail_line(self.stdout_path)
-        text = self.stdout[:-1] if self.stdout.endswith("\n") else self.stdout
+        text = self.stdout.removesuffix("\n")
         return text.rsplit("\n", 1)[-1]
 
     @cached_property

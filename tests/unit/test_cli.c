@@ -409,8 +409,58 @@ static void main_version_and_help(void)
 	free(err);
 }
 
-TT_MAIN(TT_CASE(long_and_short_flags), TT_CASE(equals_and_attached_values), TT_CASE(double_dash_ends_flags),
-        TT_CASE(single_dash_is_positional), TT_CASE(unknown_flag_is_usage_error), TT_CASE(missing_value_is_usage_error),
+/* More options than the old fixed seen[64]: the last one given on the command line must count as
+ * given (ASan caught the write past the array before). */
+static void many_options(void)
+{
+	enum { MANY = 80 };
+	static struct opt opts[MANY + 1];
+	static char names[MANY][16];
+	static const char *values[MANY];
+	for (int i = 0; i < MANY; i++) {
+		snprintf(names[i], sizeof names[i], "opt%d", i);
+		opts[i] = (struct opt){ names[i], 0, OPT_STRING, &values[i], "V", "an option", 0 };
+	}
+	const struct cmd many = { "tool many", "", "many options", NULL, opts, NULL, NULL };
+	char *argv[] = { (char *)"many", (char *)"--opt79", (char *)"cli", NULL };
+	struct strlist rest = { 0 };
+	setenv("TINYRUN_OPT79", "env", 1);
+	CHECK_INT(cli_parse(&many, 3, argv, &rest), 0);
+	CHECK_STR(values[MANY - 1], "cli");
+	strlist_free(&rest);
+}
+
+/* A subcommand named with one word (no "runner " prefix) is listed and found. */
+static int one_word_ran;
+static int one_word_run(const struct cmd *cmd, int argc, char **argv)
+{
+	(void)cmd, (void)argc, (void)argv;
+	one_word_ran = 1;
+	return 0;
+}
+
+static void help_with_one_word_subcommand(void)
+{
+	static const struct cmd solo = { "solo", "", "one word", NULL, NULL, NULL, one_word_run };
+	static const struct cmd *const solo_subs[] = { &solo, NULL };
+	static const struct cmd root = { "tool", "COMMAND", "a tool", NULL, root_opts, solo_subs, NULL };
+	struct tt_capture cap;
+	char *help[] = { (char *)"tool", (char *)"--help", NULL };
+	tt_capture_start(&cap, 1);
+	CHECK_INT(cli_main(&root, 2, help), 0);
+	char *out = tt_capture_end(&cap);
+	CHECK_CONTAINS(out, "  solo ");
+	free(out);
+	char *argv[] = { (char *)"tool", (char *)"solo", NULL };
+	tt_capture_start(&cap, 1);
+	CHECK_INT(cli_main(&root, 2, argv), 0);
+	free(tt_capture_end(&cap));
+	CHECK_INT(one_word_ran, 1);
+}
+
+TT_MAIN(TT_CASE(many_options), TT_CASE(help_with_one_word_subcommand), TT_CASE(long_and_short_flags),
+        TT_CASE(equals_and_attached_values), TT_CASE(double_dash_ends_flags), TT_CASE(single_dash_is_positional),
+        TT_CASE(unknown_flag_is_usage_error), TT_CASE(missing_value_is_usage_error),
         TT_CASE(bad_values_are_usage_errors), TT_CASE(durations), TT_CASE(bools_from_flag_values),
         TT_CASE(env_fallback), TT_CASE(flags_win_over_env), TT_CASE(env_file_fallback),
         TT_CASE(env_bad_value_names_variable), TT_CASE(env_unreadable_file_is_usage_error),

@@ -470,6 +470,27 @@ static void load_missing_is_usage(void)
 	CHECK_CONTAINS(err, "AIRFLOW_CONN_BADFILE_FILE");
 }
 
+/* An empty connection is a mistake (a missing secret), never "a local socket with defaults". */
+static void load_empty_is_usage(void)
+{
+	setenv("AIRFLOW_CONN_EMPTY", "", 1);
+	CHECK_INT(conn_load("empty", NULL, &c, err, sizeof err), TR_EXIT_USAGE);
+	CHECK_CONTAINS(err, "AIRFLOW_CONN_EMPTY is set but empty");
+	unsetenv("AIRFLOW_CONN_EMPTY");
+	setenv("AIRFLOW_CONN_EMPTY_FILE", "", 1);
+	CHECK_INT(conn_load("empty", NULL, &c, err, sizeof err), TR_EXIT_USAGE);
+	CHECK_CONTAINS(err, "AIRFLOW_CONN_EMPTY_FILE is set but empty");
+	const char *path = tt_path("empty");
+	tt_write(path, "\n");
+	setenv("AIRFLOW_CONN_EMPTY_FILE", path, 1);
+	CHECK_INT(conn_load("empty", NULL, &c, err, sizeof err), TR_EXIT_USAGE);
+	CHECK_CONTAINS(err, "AIRFLOW_CONN_EMPTY_FILE");
+	CHECK_CONTAINS(err, "empty");
+	CHECK_INT(conn_load(NULL, path, &c, err, sizeof err), TR_EXIT_USAGE);
+	CHECK_CONTAINS(err, "--conn-file");
+	CHECK_CONTAINS(err, "empty");
+}
+
 static void load_bad_text_never_shows_password(void)
 {
 	setenv("AIRFLOW_CONN_BAD", "postgres://user:Pa55word-xyz@host:bad/db", 1);
@@ -492,5 +513,5 @@ TT_MAIN(TT_CASE(uri_docs_example), TT_CASE(uri_docs_placeholder_port), TT_CASE(u
         TT_CASE(json_docs_example), TT_CASE(json_port_number_or_string), TT_CASE(json_extra_object_or_string),
         TT_CASE(json_extra_refused), TT_CASE(json_unknown_key), TT_CASE(json_wrong_types_and_syntax),
         TT_CASE(json_keeps_host_case_and_duplicates), TT_CASE(to_json_masks_password), TT_CASE(extra_get_formats),
-        TT_CASE(load_from_env), TT_CASE(load_from_env_file), TT_CASE(load_from_conn_file),
+        TT_CASE(load_from_env), TT_CASE(load_empty_is_usage), TT_CASE(load_from_env_file), TT_CASE(load_from_conn_file),
         TT_CASE(load_missing_is_usage), TT_CASE(load_bad_text_never_shows_password))

@@ -70,12 +70,8 @@ static void secret_env_wins_over_file(void)
 static void secret_file_newline_stripped(void)
 {
 	static const char *const cases[][2] = {
-		{ "value\n", "value" },
-		{ "value\r\n", "value" },
-		{ "value\n\n", "value\n" },
-		{ "two\nlines\n", "two\nlines" },
-		{ "", "" },
-		{ "\n", "" },
+		{ "value\n", "value" },           { "value\r\n", "value" }, { "value\n\n", "value\n" },
+		{ "two\nlines\n", "two\nlines" }, { "value\r", "value\r" }, { "\n\n", "\n" },
 		{ "  spaced  ", "  spaced  " },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -89,6 +85,57 @@ static void secret_file_newline_stripped(void)
 	}
 }
 
+/* Each problem is an error naming the variable, the file and what is wrong. */
+static void secret_file_problems(void)
+{
+	char *v, err[256];
+	setenv("TR_BAD_FILE", "", 1);
+	CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "TR_BAD_FILE is set but empty");
+	static const char *const empty[] = { "", "\n", "\r\n" };
+	const char *path = tt_path("bad");
+	setenv("TR_BAD_FILE", path, 1);
+	for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
+		tt_write(path, empty[i]);
+		CHECK_INT(secret_getenv("TR_BAD", true, &v, err, sizeof err), -1);
+		CHECK(v == NULL);
+		CHECK_CONTAINS(err, "TR_BAD_FILE");
+		CHECK_CONTAINS(err, path);
+		CHECK_CONTAINS(err, "empty");
+	}
+	FILE *f = fopen(path, "w");
+	fwrite("a\0b", 1, 3, f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--password-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "--password-file");
+	CHECK_CONTAINS(err, "NUL");
+	f = fopen(path, "w");
+	for (size_t i = 0; i <= SECRET_MAX_BYTES; i++)
+		fputc('x', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "64 KiB");
+	f = fopen(path, "w");
+	for (size_t i = 0; i < SECRET_MAX_BYTES - 1; i++)
+		fputc('x', f);
+	fputc('\n', f);
+	fclose(f);
+	CHECK_INT(secret_read_file(path, "--conn-file", &v, err, sizeof err), 0);
+	CHECK_INT(strlen(v), SECRET_MAX_BYTES - 1);
+	free(v);
+}
+
+static void secret_file_without_permission(void)
+{
+	char *v, err[256];
+	const char *path = tt_path("noperm");
+	tt_write(path, "x");
+	chmod(path, 0);
+	setenv("TR_GONE_FILE", path, 1);
+	CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
+	CHECK_CONTAINS(err, "Permission denied");
+}
+
 static void secret_unreadable_file(void)
 {
 	char *v = (char *)"unchanged", err[256];
@@ -99,13 +146,7 @@ static void secret_unreadable_file(void)
 	CHECK_CONTAINS(err, "does-not-exist");
 	setenv("TR_GONE_FILE", tt_dir, 1); /* a folder */
 	CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
-	if (geteuid() != 0) {
-		const char *path = tt_path("noperm");
-		tt_write(path, "x");
-		chmod(path, 0);
-		setenv("TR_GONE_FILE", path, 1);
-		CHECK_INT(secret_getenv("TR_GONE", true, &v, err, sizeof err), -1);
-	}
+	tt_as_nonroot(secret_file_without_permission);
 }
 
 static void fs_read_limits(void)
@@ -161,6 +202,21 @@ static void fs_write_atomic_mode(void)
 	CHECK_INT(count_files(tt_dir), 1);
 }
 
+/* A group we are not in: refused, the file untouched, no temporary left. */
+static void gid_not_ours_refused(void)
+{
+	char dir[600], path[700];
+	snprintf(dir, sizeof dir, "%s", tt_path("mine"));
+	CHECK_INT(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/g", dir);
+	CHECK_INT(fs_write_atomic(path, "x", 1, 0600, (gid_t)-1), 0);
+	CHECK(fs_write_atomic(path, "y", 1, 0640, 0) != 0);
+	char *s = tt_read(path);
+	CHECK_STR(s, "x");
+	free(s);
+	CHECK_INT(count_files(dir), 1);
+}
+
 static void fs_write_atomic_gid(void)
 {
 	const char *path = tt_path("g");
@@ -174,14 +230,18 @@ static void fs_write_atomic_gid(void)
 		CHECK_INT(stat(path, &st), 0);
 		CHECK_INT(st.st_gid, 12345);
 		CHECK_INT(st.st_mode & 07777, 0640);
-	} else {
-		/* A group we are not in: refused, the file untouched, no temporary left. */
-		CHECK(fs_write_atomic(path, "y", 1, 0640, 0) != 0);
-		char *s = tt_read(path);
-		CHECK_STR(s, "x");
-		free(s);
-		CHECK_INT(count_files(tt_dir), 1);
 	}
+	tt_as_nonroot(gid_not_ours_refused);
+}
+
+static void read_only_folder_refused(void)
+{
+	char dir[600], inside[700];
+	snprintf(dir, sizeof dir, "%s", tt_path("ro"));
+	CHECK_INT(mkdir(dir, 0555), 0);
+	snprintf(inside, sizeof inside, "%s/f", dir);
+	CHECK_INT(fs_write_atomic(inside, "x", 1, 0644, (gid_t)-1), EACCES);
+	CHECK_INT(count_files(dir), 0);
 }
 
 static void fs_write_atomic_errors(void)
@@ -196,12 +256,45 @@ static void fs_write_atomic_errors(void)
 	struct stat st;
 	CHECK_INT(stat(dir, &st), 0);
 	CHECK(S_ISDIR(st.st_mode));
-	if (geteuid() != 0) {
-		chmod(dir, 0555);
-		char inside[700];
-		snprintf(inside, sizeof inside, "%s/f", dir);
-		CHECK_INT(fs_write_atomic(inside, "x", 1, 0644, (gid_t)-1), EACCES);
-	}
+	tt_as_nonroot(read_only_folder_refused);
+}
+
+/* Two writers of one path (as two PID-1 runners sharing a folder) get distinct temporary files;
+ * each commit publishes one whole file, and no temporary file is left. */
+static void atomic_two_writers(void)
+{
+	const char *path = tt_path("shared.csv");
+	struct atomic_file a, b;
+	CHECK_INT(atomic_open(&a, path, 0644, (gid_t)-1), 0);
+	CHECK_INT(atomic_open(&b, path, 0644, (gid_t)-1), 0);
+	CHECK(strcmp(a.tmp, b.tmp) != 0);
+	CHECK_INT(count_files(tt_dir), 2);
+	CHECK_INT(fs_write_all(a.fd, "aaaa", 4), 0);
+	CHECK_INT(fs_write_all(b.fd, "bb", 2), 0);
+	CHECK_INT(atomic_commit(&a), 0);
+	char *s = tt_read(path);
+	CHECK_STR(s, "aaaa");
+	free(s);
+	CHECK_INT(atomic_commit(&b), 0);
+	s = tt_read(path);
+	CHECK_STR(s, "bb");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
+	CHECK(a.tmp == NULL && b.tmp == NULL && a.fd == -1);
+}
+
+static void atomic_abort_leaves_target(void)
+{
+	const char *path = tt_path("keep");
+	tt_write(path, "old");
+	struct atomic_file f;
+	CHECK_INT(atomic_open(&f, path, 0600, (gid_t)-1), 0);
+	CHECK_INT(fs_write_all(f.fd, "new", 3), 0);
+	atomic_abort(&f);
+	char *s = tt_read(path);
+	CHECK_STR(s, "old");
+	free(s);
+	CHECK_INT(count_files(tt_dir), 1);
 }
 
 static void sink_file_commit(void)
@@ -239,7 +332,7 @@ static void sink_stdout(void)
 	struct tt_capture cap;
 	tt_capture_start(&cap, 1);
 	CHECK_INT(sink_open(&s, "-"), 0);
-	CHECK(s.fp == stdout && s.path == NULL);
+	CHECK(s.fp == stdout && s.file.path == NULL);
 	fputs("row\n", s.fp);
 	CHECK_INT(sink_commit(&s), 0);
 	char *out = tt_capture_end(&cap);
@@ -423,10 +516,8 @@ static void result_skipped_no_termination_log(void)
 	free(err);
 }
 
-static void result_xcom_not_writable_warns(void)
+static void xcom_not_writable_warns(void)
 {
-	if (geteuid() == 0)
-		return; /* root writes anyway */
 	char xcom[600];
 	snprintf(xcom, sizeof xcom, "%s", tt_path("ro"));
 	mkdir(xcom, 0555);
@@ -437,6 +528,11 @@ static void result_xcom_not_writable_warns(void)
 	CHECK_CONTAINS(err, "\"event\":\"xcom\"");
 	free(out);
 	free(err);
+}
+
+static void result_xcom_not_writable_warns(void)
+{
+	tt_as_nonroot(xcom_not_writable_warns); /* root would write anyway */
 }
 
 static void log_json_line(void)
@@ -528,8 +624,9 @@ static void exit_status_words(void)
 }
 
 TT_MAIN(TT_CASE(secret_from_env), TT_CASE(secret_env_wins_over_file), TT_CASE(secret_file_newline_stripped),
-        TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits), TT_CASE(fs_write_atomic_mode),
-        TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors), TT_CASE(sink_file_commit),
+        TT_CASE(secret_file_problems), TT_CASE(secret_unreadable_file), TT_CASE(fs_read_limits),
+        TT_CASE(fs_write_atomic_mode), TT_CASE(fs_write_atomic_gid), TT_CASE(fs_write_atomic_errors),
+        TT_CASE(atomic_two_writers), TT_CASE(atomic_abort_leaves_target), TT_CASE(sink_file_commit),
         TT_CASE(sink_file_abort), TT_CASE(sink_stdout), TT_CASE(sink_open_error), TT_CASE(runid_without_dag),
         TT_CASE(runid_full_identity), TT_CASE(runid_truncated), TT_CASE(result_success_line_and_xcom),
         TT_CASE(result_failure_termination_log), TT_CASE(result_skipped_no_termination_log),

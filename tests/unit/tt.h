@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,31 @@ TT_FN int tt_main(const struct tt_case *cases, size_t n, int argc, char **argv)
 	}
 	dprintf(tt_out, "%d passed, %d failed\n", passed, failed);
 	return failed || passed == 0 ? 1 : 0;
+}
+
+/* The nonroot user of the images (uid and gid 65532). */
+#define TT_NONROOT 65532
+
+/* Run fn as TT_NONROOT when the tests run as root (in a child process, with the case's folder
+ * opened to it), else directly: for checks that root's permission override would make no-ops. */
+TT_FN void tt_as_nonroot(void (*fn)(void))
+{
+	if (geteuid() != 0) {
+		fn();
+		return;
+	}
+	chmod(tt_dir, 0777);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(TT_NONROOT) != 0 || setuid(TT_NONROOT) != 0)
+			_exit(3);
+		fn();
+		_exit(tt_failed ? 1 : 0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		tt_report(__FILE__, __LINE__, "the part run as uid %d failed (wait status %d)", TT_NONROOT, status);
 }
 
 #define TT_MAIN(...)                                                                                                   \

@@ -9,7 +9,8 @@
 #
 # A runner's pure module joins by being listed in UNIT_RUNNER_SRCS (its folder is added to -I).
 #
-# build/test/asan/conn_dump is the oracle helper of tests/test_conn_oracle.py.
+# build/test/asan/conn_dump is the oracle helper of tests/test_conn_oracle.py; exitcode_dump prints
+# the exit-code table for tests/test_exit_codes.py.
 # `make unit-tests` builds and runs all of them; tests/test_unit.py reports each case in pytest.
 
 UNIT_TEST_DIR  := $(BUILD)/test
@@ -17,7 +18,8 @@ UNIT_ASAN_DIR  := $(UNIT_TEST_DIR)/asan
 UNIT_MUSL_DIR  := $(UNIT_TEST_DIR)/musl
 UNIT_NAMES     := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 # The runners' pure modules (no libpq/krb5/curl) that have unit tests or fuzzers.
-UNIT_RUNNER_SRCS := runners/postgres-runner/sqlsplit.c $(wildcard runners/ticket-sharer/ccfile.c)
+UNIT_RUNNER_SRCS := $(addprefix runners/postgres-runner/,sqlsplit.c psqlmeta.c script.c) \
+                    $(wildcard runners/ticket-sharer/ccfile.c) $(wildcard runners/python-launcher/tar*.c)
 UNIT_RUNNER_DIRS := $(sort $(dir $(UNIT_RUNNER_SRCS)))
 UNIT_HEADERS     := $(wildcard common/*.h) $(wildcard $(UNIT_RUNNER_DIRS:%=%*.h)) tests/unit/tt.h
 UNIT_PURE_SRCS   := $(COMMON_PURE:%=common/%.c) $(UNIT_RUNNER_SRCS)
@@ -27,7 +29,7 @@ HOST_CPPFLAGS  := -Icommon $(UNIT_RUNNER_DIRS:%/=-I%) -Itests/unit -I$(GEN) -I$(
 HOST_DEBUG     := -g -O1 -fno-omit-frame-pointer
 ASAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_ASAN_OBJS := $(UNIT_PURE_SRCS:%.c=$(UNIT_ASAN_DIR)/obj/%.o) $(UNIT_ASAN_DIR)/obj/cJSON.o
-UNIT_ASAN_BINS := $(UNIT_NAMES:%=$(UNIT_ASAN_DIR)/%) $(UNIT_ASAN_DIR)/conn_dump
+UNIT_ASAN_BINS := $(UNIT_NAMES:%=$(UNIT_ASAN_DIR)/%) $(UNIT_ASAN_DIR)/conn_dump $(UNIT_ASAN_DIR)/exitcode_dump
 UNIT_MUSL_BINS := $(UNIT_NAMES:%=$(UNIT_MUSL_DIR)/%)
 UNIT_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 

@@ -8,37 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from . import commands, compat, policy
+from . import commands, compat, policy, resources
 from .images import ImageRef, ImageTable
 from .spec import GroupSpec, PipelineSpec, TaskSpec
 
-_UNITS = {
-    "": 1,
-    "k": 10**3,
-    "K": 2**10,
-    "Ki": 2**10,
-    "m": 2**20,
-    "M": 2**20,
-    "Mi": 2**20,
-    "g": 2**30,
-    "G": 2**30,
-    "Gi": 2**30,
-}
-
-
-def _bytes(memory: str) -> int:
-    m = re.match(r"^([0-9]+)([A-Za-z]*)$", memory)
-    return int(m.group(1)) * _UNITS.get(m.group(2), 1) if m else 0
-
-
-def _cpus(cpu: str) -> float:
-    return float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
-
 
 def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
-    """BaseOperator arguments every tinyrun task gets (retries with backoff, timeout, XCom on, ...)."""
+    """BaseOperator arguments every tinyrun task gets (retries with backoff, timeout, ...).
+
+    Arguments equal to Airflow's defaults are left out (XCom on, trigger rule all_success): each
+    argument costs Airflow's operator construction time, thousands of times per parse (profiled).
+    """
     kw: dict[str, Any] = {
         "task_id": task.id,
         "retries": task.retries,
@@ -46,9 +30,9 @@ def policy_kwargs(task: TaskSpec) -> dict[str, Any]:
         "retry_exponential_backoff": compat.backoff_multiplier(),
         "max_retry_delay": timedelta(seconds=task.max_retry_delay_s),
         "execution_timeout": timedelta(seconds=task.timeout_s),
-        "trigger_rule": task.trigger_rule,
-        "do_xcom_push": True,
     }
+    if task.trigger_rule != "all_success":
+        kw["trigger_rule"] = task.trigger_rule
     if task.pool:
         kw["pool"] = task.pool
     if task.description:
@@ -60,39 +44,56 @@ def _labels(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, str]
     return {"tinyrun.pipeline": spec.id, "tinyrun.task": task.airflow_id, "tinyrun.image-id": ref.id}
 
 
-def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+@lru_cache(maxsize=64)
+def _host_dir(path: Path) -> str:
+    return str(path.resolve())
+
+
+@lru_cache(maxsize=256)
+def _mount(target: str, source: str, kind: str, read_only: bool) -> Any:
+    # one Mount per distinct mount (operators only read it; rendering builds new ones)
     from docker.types import Mount
 
+    return Mount(target=target, source=source, type=kind, read_only=read_only)
+
+
+def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str, Any]:
+    """DockerOperator arguments; ``tinyrun_*`` ones are set on the operator after construction.
+
+    The provider's defaults stand where they are the policy: not privileged, no forced pull,
+    XCom = the last line only (the runner's result JSON), the engine's default (bridge) network.
+    """
     s = policy.settings()
     mounts = []
     if commands.sql_files(task):
-        host_sql = s.docker_sql_host_dir or str(spec.sql_dir.resolve())
-        mounts.append(Mount(target=policy.SQL_MOUNT, source=host_sql, type="bind", read_only=True))
+        host_sql = s.docker_sql_host_dir or _host_dir(spec.sql_dir)
+        mounts.append(_mount(policy.SQL_MOUNT, host_sql, "bind", True))
+    if commands.uses_data(task):
+        host_data = s.docker_data_host_dir or _host_dir(spec.root / "data")
+        mounts.append(_mount(policy.DATA_MOUNT, host_data, "bind", False))
     if task.kerberos:
-        mounts.append(Mount(target=policy.KERBEROS_MOUNT, source=policy.KERBEROS_VOLUME, type="volume", read_only=True))
+        mounts.append(_mount(policy.KERBEROS_MOUNT, policy.KERBEROS_VOLUME, "volume", True))
+    limits = resources.docker_limits(task.resources)
     kw: dict[str, Any] = {
         "image": ref.image,
         "tinyrun_image_id": ref.id,
         "command": commands.argv(task),
         "environment": commands.environment(task),
         "tinyrun_connections": commands.connection_ids(task),
-        "mounts": mounts,
         "user": f"{policy.RUN_AS_UID}:{policy.RUN_AS_GID}",
         "auto_remove": s.docker_auto_remove,
-        "network_mode": s.docker_network_mode,
-        "mount_tmp_dir": False,  # the runner writes only to its --workdir (/tmp in its own container)
+        "mount_tmp_dir": False,  # the runner writes only to its own /tmp (a tmpfs: the root is read-only)
         "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
-        "xcom_all": False,  # XCom = the last line = the runner's result JSON
-        "force_pull": False,
         "labels": _labels(spec, task, ref),
-        "privileged": False,
+        "mem_limit": limits.get("mem_limit"),
+        "tinyrun_nano_cpus": limits.get("nano_cpus"),
     }
+    if mounts:
+        kw["mounts"] = mounts
+    if s.docker_network_mode != "bridge":
+        kw["network_mode"] = s.docker_network_mode
     if s.docker_url:
         kw["docker_url"] = s.docker_url
-    if task.resources.get("memory"):
-        kw["mem_limit"] = _bytes(task.resources["memory"])
-    if task.resources.get("cpu"):
-        kw["cpus"] = _cpus(task.resources["cpu"])
     return kw
 
 
@@ -111,7 +112,7 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
     from kubernetes.client import models as k8s
 
     s = policy.settings()
-    volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="1Gi"))]
+    volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=policy.TMP_SIZE))]
     mounts = [k8s.V1VolumeMount(name="tmp", mount_path="/tmp")]
     if commands.sql_files(task):
         volumes.append(
@@ -133,9 +134,17 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
             )
         )
         mounts.append(k8s.V1VolumeMount(name="krb5-cache", mount_path=policy.KERBEROS_MOUNT, read_only=True))
-    resources = {k: v for k, v in task.resources.items() if v}
+    if commands.uses_data(task):
+        volumes.append(
+            k8s.V1Volume(
+                name="data",
+                persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=s.k8s_data_claim),
+            )
+        )
+        mounts.append(k8s.V1VolumeMount(name="data", mount_path=policy.DATA_MOUNT))
+    quantities = {k: v for k, v in task.resources.items() if v}
     kw: dict[str, Any] = {
-        "image": ref.image,
+        "image": ref.digest or ref.image,  # Kubernetes can pin only a registry digest, never an image ID
         "image_pull_policy": "IfNotPresent",
         "cmds": None,  # the image's ENTRYPOINT is the runner
         "arguments": commands.argv(task),
@@ -171,7 +180,7 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
             allow_privilege_escalation=False,
             capabilities=k8s.V1Capabilities(drop=["ALL"]),
         ),
-        "container_resources": k8s.V1ResourceRequirements(requests=resources, limits=resources),
+        "container_resources": k8s.V1ResourceRequirements(requests=quantities, limits=quantities),
         "termination_grace_period": policy.TERMINATION_GRACE_S,
         "on_finish_action": s.k8s_on_finish_action,
         "skip_on_exit_code": list(policy.SKIP_EXIT_CODES),
@@ -179,6 +188,7 @@ def kubernetes_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict
         "labels": {"tinyrun-pipeline": _pod_name(spec, task)[:63], "app.kubernetes.io/managed-by": "tinyrun"},
         "annotations": {"tinyrun.dev/image-id": ref.id, "tinyrun.dev/task": f"{spec.id}.{task.airflow_id}"},
         "get_logs": True,
+        "do_xcom_push": True,  # the provider's own default is off
     }
     if s.k8s_namespace:
         kw["namespace"] = s.k8s_namespace
@@ -203,6 +213,15 @@ def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, execu
     ref = table.for_runner(task.runner)
     extra = kubernetes_kwargs(spec, task, ref) if executor == "kubernetes" else docker_kwargs(spec, task, ref)
     return {**policy_kwargs(task), **extra}
+
+
+def make_operator(op_cls: type, kwargs: dict[str, Any], dag: Any, group: Any) -> Any:
+    """One operator; ``tinyrun_*`` arguments become attributes (the operators take no extra __init__)."""
+    ours = {k: kwargs.pop(k) for k in [k for k in kwargs if k.startswith("tinyrun_")]}
+    op = op_cls(dag=dag, task_group=group, **kwargs)
+    for name, value in ours.items():
+        setattr(op, name, value)
+    return op
 
 
 def _start_date(text: str) -> datetime:
@@ -236,11 +255,11 @@ def build_dag(spec: PipelineSpec, table: ImageTable, executor: str | None = None
                 nodes[item.id] = group
                 add(item.children, group)
             else:
-                kw = operator_kwargs(spec, item, table, executor)
-                nodes[item.id] = op_cls(dag=dag, task_group=parent, **kw)
+                nodes[item.id] = make_operator(op_cls, operator_kwargs(spec, item, table, executor), dag, parent)
 
     add(spec.items, None)
-    for item in [*spec.groups.values(), *spec.tasks.values()]:
+    items: list[TaskSpec | GroupSpec] = [*spec.groups.values(), *spec.tasks.values()]
+    for item in items:
         for dep in item.depends_on:
             nodes[dep] >> nodes[item.id]
     return dag

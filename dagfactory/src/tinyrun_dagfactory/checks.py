@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from . import policy
+from . import policy, resources
 from .errors import PipelineError
 from .spec import GroupSpec, PipelineSpec, TaskSpec, walk
 from .yamlio import line_of
@@ -42,6 +43,16 @@ def _scan(node: Any, path: list[Any]) -> Iterator[tuple[list[Any], Any, str]]:
             yield path, None, "literal password in a connection URI: use an Airflow connection id instead"
         elif _KV_PASSWORD.search(node) or _SQL_PASSWORD.search(node):
             yield path, None, "literal password: use an Airflow connection (or a secret) instead"
+
+
+# Every finding of _scan needs a secret-like key, AIRFLOW_CONN_, "://" or "password"/"pwd" in the
+# file's text, or a backslash (a double-quoted YAML escape could spell any of them).
+_MAYBE_SECRET = re.compile(policy.SECRET_KEY_PATTERN + r"|airflow_conn_|://|\\")
+
+
+def may_hold_secrets(text: str) -> bool:
+    """False when the raw file text certainly holds no literal secret (skips the scan; profiled)."""
+    return _MAYBE_SECRET.search(text) is not None
 
 
 def secrets(doc: Any, file: str, pipeline: str) -> tuple[list[PipelineError], set[tuple[Any, ...]]]:
@@ -147,8 +158,8 @@ def limits(spec: PipelineSpec, file: str) -> list[PipelineError]:
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
 
-        def bad(field: str, msg: str, t: TaskSpec = t) -> None:
-            errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
+        def bad(field: str, msg: str, name: str = "", t: TaskSpec = t) -> None:
+            errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, name or field, msg))
 
         if t.retries > policy.MAX_RETRIES:
             bad("retries", f"at most {policy.MAX_RETRIES} (platform limit)")
@@ -156,36 +167,24 @@ def limits(spec: PipelineSpec, file: str) -> list[PipelineError]:
             bad("timeout", f"must be between 1s and {policy.MAX_TIMEOUT_S}s (platform limit)")
         if t.max_retry_delay_s < t.retry_delay_s:
             bad("max_retry_delay", "must not be shorter than retry_delay")
-        cpu = t.resources.get("cpu", "")
-        milli = float(cpu[:-1]) if cpu.endswith("m") else float(cpu or 0) * 1000
-        if milli > policy.MAX_CPU_MILLI:
-            bad("resources", f"cpu above the platform limit of {policy.MAX_CPU_MILLI}m")
-        if _mebibytes(t.resources.get("memory", "0")) > policy.MAX_MEMORY_MI:
-            bad("resources", f"memory above the platform limit of {policy.MAX_MEMORY_MI}Mi")
+        try:
+            if resources.cpu_millis(t.resources.get("cpu", policy.DEFAULT_RESOURCES["cpu"])) > policy.MAX_CPU_MILLI:
+                bad("resources", f"cpu above the platform limit of {policy.MAX_CPU_MILLI}m", "resources.cpu")
+        except ValueError as exc:
+            bad("resources", str(exc), "resources.cpu")
+        try:
+            memory = resources.memory_bytes(t.resources.get("memory", policy.DEFAULT_RESOURCES["memory"]))
+            if memory > policy.MAX_MEMORY_MI * 2**20:
+                bad("resources", f"memory above the platform limit of {policy.MAX_MEMORY_MI}Mi", "resources.memory")
+        except ValueError as exc:
+            bad("resources", str(exc), "resources.memory")
     return errors
 
 
-def _mebibytes(text: str) -> float:
-    m = re.match(r"^([0-9]+)([A-Za-z]*)$", text)
-    if not m:
-        return 0.0
-    scale = {
-        "": 1 / 2**20,
-        "Ki": 1 / 1024,
-        "k": 1 / 1024,
-        "K": 1 / 1024,
-        "Mi": 1,
-        "M": 1,
-        "m": 1,
-        "Gi": 1024,
-        "G": 1024,
-        "g": 1024,
-    }
-    return int(m.group(1)) * scale.get(m.group(2), 1)
-
-
-def runner_args(spec: PipelineSpec, file: str) -> list[PipelineError]:
-    """Runner-specific rules: one SQL mode, a connection, SQL files that exist."""
+def runner_args(
+    spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] = Path.is_file
+) -> list[PipelineError]:
+    """Runner-specific rules: one SQL mode, a connection, SQL files that exist, a file for copy in."""
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
 
@@ -205,13 +204,16 @@ def runner_args(spec: PipelineSpec, file: str) -> list[PipelineError]:
             for extra in ("vars", "no_transaction", "skip_unless"):
                 if extra in t.args:
                     bad(extra, f"only valid with run or sql, not with {modes[0]}")
+        copy = t.args.get("copy")
+        if isinstance(copy, dict) and copy.get("direction") == "in" and not copy.get("file"):
+            bad("copy", "copy in needs `file` (a file under the data folder, mounted at /data)")
         if not t.conn:
             bad("conn", "missing required field (a connection id, in the task or in defaults)")
         run = t.args.get("run")
         files = [run] if isinstance(run, str) else list(run or [])
         lines = list(getattr(run, "item_lines", [])) or [t.field_lines.get("run", t.line)] * len(files)
         for name, line in zip(files, lines, strict=False):
-            if not (spec.sql_dir / name).is_file():
+            if not is_file(spec.sql_dir / name):
                 errors.append(_err(spec, file, line, t.id, "run", f"SQL file not found: {spec.sql_dir / name}"))
     return errors
 

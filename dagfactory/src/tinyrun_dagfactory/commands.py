@@ -33,6 +33,19 @@ def sql_files(task: TaskSpec) -> list[str]:
     return []
 
 
+def uses_data(task: TaskSpec) -> bool:
+    """The task reads or writes a data file (copy with `file`, query with `output`): mount /data."""
+    if task.runner not in ("postgres", "sqlserver"):
+        return False
+    copy, query = task.args.get("copy"), task.args.get("query")
+    return bool((isinstance(copy, dict) and copy.get("file")) or (isinstance(query, dict) and query.get("output")))
+
+
+def data_path(path: str) -> str:
+    """A data file as the container sees it: relative paths are under the data folder (/data)."""
+    return path if path.startswith("/") else f"{policy.DATA_MOUNT}/{path}"
+
+
 def _sql_runner(task: TaskSpec) -> list[str]:
     a, conn = task.args, ["--conn", task.conn or ""]
     if "check" in a:
@@ -43,7 +56,7 @@ def _sql_runner(task: TaskSpec) -> list[str]:
         if "format" in q:
             argv += ["--format", q["format"]]
         if "output" in q:
-            argv += ["--output", q["output"]]
+            argv += ["--output", data_path(q["output"])]
         if q.get("header"):
             argv.append("--header")
         return [*argv, q["sql"]]
@@ -57,7 +70,7 @@ def _sql_runner(task: TaskSpec) -> list[str]:
         if c.get("header"):
             argv.append("--header")
         if "file" in c:
-            argv += ["--file", c["file"]]
+            argv += ["--file", data_path(c["file"])]
         return argv
     argv = ["run", *conn]
     for name, value in a.get("vars", {}).items():

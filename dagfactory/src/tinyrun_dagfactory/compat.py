@@ -19,7 +19,7 @@ def dag_classes() -> tuple[Any, Any]:
         from airflow.sdk import DAG, TaskGroup
     except ImportError:  # Airflow 2
         from airflow import DAG
-        from airflow.utils.task_group import TaskGroup
+        from airflow.utils.task_group import TaskGroup  # type: ignore[import-not-found, no-redef]
     return DAG, TaskGroup
 
 
@@ -28,7 +28,7 @@ def fail_exception() -> type[Exception]:
     try:
         from airflow.sdk.exceptions import AirflowFailException
     except ImportError:  # Airflow 2
-        from airflow.exceptions import AirflowFailException
+        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
     return AirflowFailException
 
 
@@ -38,7 +38,9 @@ def parsing_dag_id() -> str | None:
         from airflow.sdk import get_parsing_context
     except ImportError:  # Airflow 2
         try:
-            from airflow.utils.dag_parsing_context import get_parsing_context
+            from airflow.utils.dag_parsing_context import (  # type: ignore[import-not-found, no-redef]
+                get_parsing_context,
+            )
         except ImportError:
             return None
     return get_parsing_context().dag_id
@@ -49,10 +51,11 @@ def connection_uri(conn_id: str) -> str:
     try:
         from airflow.sdk import BaseHook
     except ImportError:  # Airflow 2
-        from airflow.hooks.base import BaseHook
+        from airflow.hooks.base import BaseHook  # type: ignore[attr-defined, no-redef]
     return BaseHook.get_connection(conn_id).get_uri()
 
 
+@lru_cache(maxsize=1)
 def backoff_multiplier() -> Any:
     """retry_exponential_backoff: a multiplier on Airflow 3, a switch (base 2) on Airflow 2."""
     from . import policy

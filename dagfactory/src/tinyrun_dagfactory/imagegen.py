@@ -18,6 +18,8 @@ from pathlib import Path
 
 _TAG = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$")
 _ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+# A pullable registry reference recorded by `make push`: HOST:PORT[/PREFIX]/tinyrun/<name>@sha256:<hex>
+_DIGEST = re.compile(r"^[^\s@]+/(?P<name>[a-z0-9._-]+)@sha256:[0-9a-f]{64}$")
 
 
 def table_from_lock(lock: dict) -> dict:
@@ -38,6 +40,14 @@ def table_from_lock(lock: dict) -> dict:
         if not _ID.match(image_id):
             raise ValueError(f"images.lock.json: {name}: id {image_id!r} is not sha256:<64 hex>")
         out[name] = {"image": image, "tag": tag, "id": image_id}
+        digest = entry.get("digest")
+        if digest is not None:
+            m = _DIGEST.match(digest) if isinstance(digest, str) else None
+            if not m or m.group("name") != name:
+                raise ValueError(
+                    f"images.lock.json: {name}: digest {digest!r} is not <registry>/.../{name}@sha256:<hex>"
+                )
+            out[name]["digest"] = digest
     return {
         "built": True,
         "version": str(lock.get("version", "")),

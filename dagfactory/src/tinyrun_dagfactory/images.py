@@ -35,7 +35,8 @@ class ImageRef:
     name: str  # e.g. postgres-runner
     image: str  # repository:tag, e.g. tinyrun/postgres-runner:0.1.0
     tag: str
-    id: str  # sha256:...
+    id: str  # sha256:... (the local image ID: what Docker checks)
+    digest: str | None = None  # registry/.../name@sha256:... after `make push` (what Kubernetes pulls)
 
 
 class ImageTableError(LookupError):
@@ -63,7 +64,8 @@ class ImageTable:
 def _from_doc(doc: dict, source: str) -> ImageTable:
     table = doc if "built" in doc else imagegen.table_from_lock(doc)
     images = {
-        name: ImageRef(name=name, image=e["image"], tag=e["tag"], id=e["id"]) for name, e in table["images"].items()
+        name: ImageRef(name=name, image=e["image"], tag=e["tag"], id=e["id"], digest=e.get("digest"))
+        for name, e in table["images"].items()
     }
     return ImageTable(source=source, built=bool(table["built"]), version=table["version"], images=images)
 

@@ -19,6 +19,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from . import compat
@@ -134,7 +135,7 @@ def _report(result: LoadResult, path: Path, message: str) -> None:
 
 def _add_import_error(path: Path, message: str) -> bool:
     """Record an import error for ``path`` in the DagBag (or Airflow 3.3+ importer) running us."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     importer_result = None
     while frame is not None:
         local = frame.f_locals
@@ -162,7 +163,7 @@ def _add_import_error(path: Path, message: str) -> bool:
         ):
             # Airflow 2.10+ / 3.0-3.2: the DagBag itself (3.x keys are relative to the bundle)
             bundle = getattr(bag, "bundle_path", None)
-            bag.import_errors[_relative(path, bundle) if bundle else str(path)] = message
+            bag.import_errors[_relative(path, bundle) if bundle else str(path)] = message  # type: ignore[union-attr]
             return True
         frame = frame.f_back
     return False

@@ -42,5 +42,5 @@ def _skip_exception() -> type[Exception]:
     try:
         from airflow.sdk.exceptions import AirflowSkipException
     except ImportError:  # Airflow 2
-        from airflow.exceptions import AirflowSkipException
+        from airflow.exceptions import AirflowSkipException  # type: ignore[no-redef]
     return AirflowSkipException

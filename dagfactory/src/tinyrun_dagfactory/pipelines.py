@@ -13,7 +13,7 @@ from typing import Any
 from . import checks, policy, schema
 from .errors import PipelineError, PipelineFileError
 from .spec import GroupSpec, PipelineSpec, TaskSpec, build_items, merge, walk
-from .yamlio import YamlSyntaxError, load_file
+from .yamlio import YamlSyntaxError, load_file, load_text
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
 DEFAULTS_NAMES = ("defaults.yaml", "defaults.yml")
@@ -50,6 +50,14 @@ class DefaultsCache:
     """defaults.yaml documents by folder, each read and checked once per load."""
 
     docs: dict[Path, tuple[dict[str, Any], list[PipelineError]]] = field(default_factory=dict)
+    chains: dict[tuple[Path, Path], tuple[dict[str, Any], list[PipelineError]]] = field(default_factory=dict)
+    files: dict[Path, bool] = field(default_factory=dict)  # SQL file -> exists (one answer per load)
+
+    def is_file(self, path: Path) -> bool:
+        found = self.files.get(path)
+        if found is None:
+            found = self.files[path] = path.is_file()
+        return found
 
     def for_folder(self, folder: Path) -> tuple[dict[str, Any], list[PipelineError]]:
         if folder not in self.docs:
@@ -72,8 +80,13 @@ class DefaultsCache:
 
     def chain(self, file: Path, root: Path) -> tuple[dict[str, Any], list[PipelineError]]:
         """Merged defaults for a pipeline file: root's defaults.yaml first, the file's folder's last."""
+        key = (file.parent, root)
+        if key not in self.chains:
+            self.chains[key] = self._chain(file.parent, root)
+        return self.chains[key]
+
+    def _chain(self, folder: Path, root: Path) -> tuple[dict[str, Any], list[PipelineError]]:
         folders: list[Path] = []
-        folder = file.parent
         while True:
             folders.append(folder)
             if folder == root or folder.parent == folder:
@@ -104,17 +117,19 @@ def parse_file(
     cache = cache or DefaultsCache()
     file = str(path)
     try:
-        doc = load_file(path)
+        text = path.read_text(encoding="utf-8")
+        doc = load_text(text)
     except YamlSyntaxError as exc:
         raise PipelineFileError([PipelineError(file, exc.line, "-", "-", "-", f"invalid YAML: {exc}")]) from None
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise PipelineFileError([PipelineError(file, 0, "-", "-", "-", str(exc))]) from None
     if not isinstance(doc, dict):
         raise PipelineFileError(
             [PipelineError(file, getattr(doc, "line", 1), "-", "-", "-", "a pipeline file must be a YAML mapping")]
         )
-    pid = doc.get("pipeline") if isinstance(doc.get("pipeline"), str) else path.stem
-    errors, reported = checks.secrets(doc, file, pid)
+    named = doc.get("pipeline")
+    pid = named if isinstance(named, str) else path.stem
+    errors, reported = checks.secrets(doc, file, pid) if checks.may_hold_secrets(text) else ([], set())
     errors += schema.validate(doc, file, pid, skip=reported)
     defaults, derrs = cache.chain(path, root)
     errors += derrs
@@ -126,7 +141,7 @@ def parse_file(
     errors += checks.graph(spec, file)
     errors += checks.limits(spec, file)
     if check_files:
-        errors += checks.runner_args(spec, file)
+        errors += checks.runner_args(spec, file, cache.is_file)
     if errors:
         raise PipelineFileError(errors)
     return spec

@@ -50,6 +50,8 @@ KERBEROS_VOLUME = "platform_kerberos_cache"
 KERBEROS_MOUNT = "/krb5/cache"
 KERBEROS_CCNAME = "FILE:/krb5/cache/krb5cc"
 SQL_MOUNT = "/sql"  # the datakit's sql/ folder, read-only, inside the container
+DATA_MOUNT = "/data"  # the data folder of copy/query files (relative `file`/`output` paths land here)
+TMP_SIZE = "1Gi"  # the writable /tmp of a runner (the root filesystem is read-only)
 XCOM_DIR = "/airflow/xcom"
 
 # Run identity: every container learns which Airflow task instance it is (templated at run time).
@@ -79,12 +81,16 @@ class Settings:
     docker_network_mode: str  # TINYRUN_DOCKER_NETWORK_MODE (bridge, host, a network name)
     docker_auto_remove: str  # TINYRUN_DOCKER_AUTO_REMOVE: success (default) | force | never
     docker_sql_host_dir: str | None  # TINYRUN_DOCKER_SQL_HOST_DIR: sql/ as the docker engine sees it
+    docker_data_host_dir: str | None  # TINYRUN_DOCKER_DATA_HOST_DIR: the data folder mounted at /data
+    docker_secrets: str  # TINYRUN_DOCKER_SECRETS: files (default, local engine) | env
+    docker_secrets_dir: str  # TINYRUN_DOCKER_SECRETS_DIR: tmpfs folder for the per-try secret folders
     k8s_namespace: str | None  # TINYRUN_K8S_NAMESPACE
     k8s_config_file: str | None  # TINYRUN_K8S_CONFIG_FILE (else in-cluster / default kubeconfig)
     k8s_in_cluster: bool | None  # TINYRUN_K8S_IN_CLUSTER
     k8s_sql_configmap: str  # TINYRUN_K8S_SQL_CONFIGMAP: ConfigMap holding the sql/ files
     k8s_secret_prefix: str  # TINYRUN_K8S_SECRET_PREFIX: Secret "<prefix><conn-id>" key "uri"
     k8s_kerberos_claim: str  # TINYRUN_K8S_KERBEROS_CLAIM: PVC holding the ticket cache
+    k8s_data_claim: str  # TINYRUN_K8S_DATA_CLAIM: PVC mounted at /data for copy/query files
     k8s_on_finish_action: str  # TINYRUN_K8S_ON_FINISH_ACTION: delete_pod | delete_succeeded_pod | keep_pod
 
 
@@ -102,11 +108,15 @@ def settings() -> Settings:
         docker_network_mode=_env("TINYRUN_DOCKER_NETWORK_MODE", "bridge") or "bridge",
         docker_auto_remove=_env("TINYRUN_DOCKER_AUTO_REMOVE", "success") or "success",
         docker_sql_host_dir=_env("TINYRUN_DOCKER_SQL_HOST_DIR"),
+        docker_data_host_dir=_env("TINYRUN_DOCKER_DATA_HOST_DIR"),
+        docker_secrets=_env("TINYRUN_DOCKER_SECRETS", "files") or "files",
+        docker_secrets_dir=_env("TINYRUN_DOCKER_SECRETS_DIR", "/dev/shm/tinyrun-secrets") or "/dev/shm/tinyrun-secrets",
         k8s_namespace=_env("TINYRUN_K8S_NAMESPACE"),
         k8s_config_file=_env("TINYRUN_K8S_CONFIG_FILE"),
         k8s_in_cluster=None if in_cluster is None else in_cluster.lower() in ("1", "true", "yes"),
         k8s_sql_configmap=_env("TINYRUN_K8S_SQL_CONFIGMAP", "tinyrun-sql") or "tinyrun-sql",
         k8s_secret_prefix=_env("TINYRUN_K8S_SECRET_PREFIX", "airflow-conn-") or "airflow-conn-",
         k8s_kerberos_claim=_env("TINYRUN_K8S_KERBEROS_CLAIM", "platform-kerberos-cache") or "platform-kerberos-cache",
+        k8s_data_claim=_env("TINYRUN_K8S_DATA_CLAIM", "tinyrun-data") or "tinyrun-data",
         k8s_on_finish_action=_env("TINYRUN_K8S_ON_FINISH_ACTION", "delete_pod") or "delete_pod",
     )

@@ -35,8 +35,22 @@ class LineList(list):
         self.item_lines: list[int] = []
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    pass
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> resolved tag (same answer every time)
+_PLAIN_TAGS_MAX = 50_000
+
+
+class _Loader(_Base):
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # libyaml calls back into Python's regex resolver for every plain scalar: keys and values
+        # repeat across pipeline files, so remember the answers (a fifth of the YAML time).
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS.clear()
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
@@ -81,15 +95,71 @@ class YamlSyntaxError(Exception):
         super().__init__(message)
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _INT, _BOOL, _NULL, _TIMESTAMP = (
+    _TAG + t for t in ("str", "map", "seq", "int", "bool", "null", "timestamp")
+)
+
+
+class _Unusual(Exception):
+    """A node the direct builder leaves to PyYAML's constructors (merge keys, !!float, !!set, ...)."""
+
+
+def _build(loader: Any, node: Any) -> Any:
+    """Python objects from a composed node tree, with line numbers, without PyYAML's generic
+    constructor machinery (profiled: it was a third of the time to read a pipeline file)."""
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _MAP:
+        out = LineDict()
+        out.line = node.start_mark.line + 1
+        key_lines = out.key_lines
+        for key_node, value_node in node.value:
+            if key_node.tag not in (_STR, _INT, _BOOL, _NULL):
+                raise _Unusual
+            key = _build(loader, key_node)
+            if key in out:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            out[key] = _build(loader, value_node)
+            key_lines[key] = key_node.start_mark.line + 1
+        return out
+    if tag == _SEQ:
+        seq = LineList()
+        seq.line = node.start_mark.line + 1
+        for child in node.value:
+            seq.append(_build(loader, child))
+            seq.item_lines.append(child.start_mark.line + 1)
+        return seq
+    if tag == _INT:
+        return loader.construct_yaml_int(node)
+    if tag == _BOOL:
+        return loader.construct_yaml_bool(node)
+    if tag == _NULL:
+        return None
+    if tag == _TIMESTAMP:
+        return str(node.value)
+    raise _Unusual
+
+
 def load_text(text: str) -> Any:
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _build(loader, node)
+        except _Unusual:
+            return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise YamlSyntaxError(line, f"{exc.problem or exc.context or 'invalid YAML'}") from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(0, str(exc)) from None
+    finally:
+        loader.dispose()
 
 
 def load_file(path: Path) -> Any:
