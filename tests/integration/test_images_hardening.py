@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-RUNNERS = ["postgres-runner", "ticket-sharer"]
+RUNNERS = sorted(d.name for d in (Path(__file__).resolve().parents[2] / "runners").iterdir() if d.is_dir())
 
 
 def readelf(*args: str) -> str:
