@@ -45,7 +45,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 # Hardening a static binary allows: stack canaries, a read-only GOT after start-up (RELRO, now) and a
 # position-independent executable the kernel loads at a random address (static-pie, musl's rcrt1.o,
 # with packed relative relocations: the binary grows 0.2%, not 12%). Self-relocating at start costs
-# postgres-runner about 0.4 ms per start; `make STATIC_PIE=0` builds plain static binaries instead.
+# postgres-runner about 0.5 ms per start; `make STATIC_PIE=0` builds plain static binaries instead.
 STATIC_PIE ?= 1
 HARDEN    := -fstack-protector-strong -fPIE
 CFLAGS    := $(CSTD) $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables $(HARDEN)
