@@ -22,12 +22,35 @@ VERSION   := $(shell cat $(TOP)/VERSION)
 GIT_REV   := $(shell git -C $(TOP) rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 JOBS      ?= $(shell nproc)
 
-# The product: static musl binaries.
-MUSL_CC   := musl-gcc
+# `make` uses every core unless told how many jobs (-j/--jobs on its command line or in MAKEFLAGS).
+# make 4.3 hides -j from MAKEFLAGS while it reads the makefiles, hence the look at its command line.
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter -j% --jobs%,$(shell tr '\0' ' ' < /proc/$$PPID/cmdline 2>/dev/null) $(shell printenv MAKEFLAGS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
+endif
+
+# Quiet build output by default (`CC common/conn.o`); `make V=1` prints the full command lines.
+# Use: $(call quiet,WHAT,TARGET)command...  at the start of a recipe line.
+V ?= 0
+ifeq ($(V),1)
+quiet =
+else
+quiet = @printf '  %-5s %s\n' '$(1)' '$(patsubst $(TOP)/%,%,$(patsubst $(OBJ)/%,%,$(2)))';
+endif
+
+# The product: static musl binaries (MUSL_CC, the pinned musl's wrapper, comes from deps/deps.mk).
 CSTD      := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS    := $(CSTD) $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
-LDFLAGS   := -static -s -Wl,--gc-sections
+# Hardening a static binary allows: stack canaries, a read-only GOT after start-up (RELRO, now) and a
+# position-independent executable the kernel loads at a random address (static-pie, musl's rcrt1.o,
+# with packed relative relocations: the binary grows 0.2%, not 12%). Self-relocating at start costs
+# postgres-runner about 0.5 ms per start; `make STATIC_PIE=0` builds plain static binaries instead.
+STATIC_PIE ?= 1
+HARDEN    := -fstack-protector-strong -fPIE
+CFLAGS    := $(CSTD) $(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables $(HARDEN)
+LDFLAGS   := $(if $(filter 0,$(STATIC_PIE)),-static,-static-pie -Wl,-z,pack-relative-relocs) \
+             -s -Wl,--gc-sections -Wl,-z,relro,-z,now
 
 # Host build (clang + sanitizers) for unit tests and fuzzers of the pure parsing modules.
 HOST_CC   := clang
@@ -53,11 +76,14 @@ all: $(RUNNER_BINS) $(DAGFACTORY_GENERATED)
 
 help:
 	@echo "make            build the sysroot (cached), libtinyrun and every runner into build/bin/"
-	@echo "make images     build tinyrun/<runner>:$(VERSION) images and build/images.lock.json"
+	@echo "make images     build tinyrun/<runner>:$(VERSION) images (reproducible) and build/images.lock.json"
+	@echo "make push REGISTRY=host:port[/prefix]   push the images, record their digests in images.lock.json"
 	@echo "make test       install what is missing, then run unit, fuzz, integration and Airflow tests"
 	@echo "make demo       run a small SQL pipeline through the postgres-runner image"
 	@echo "make bench      benchmarks side by side with psql / psycopg2 (build/bench.json)"
+	@echo "make fuzz       run every fuzzer for FUZZ_SECONDS (default 60) each, keeping a corpus in build/"
 	@echo "make format     apply .clang-format;  make lint: clang-tidy + ruff"
+	@echo "                V=1 prints full command lines; -jN sets the jobs (default: all cores)"
 	@echo "make clean      remove build output but keep the sysroot and venv; make distclean: everything"
 
 demo: images
@@ -76,7 +102,7 @@ lint: format-check $(BUILD_INFO_H) $(SYSROOT_STAMP) $(VENV_STAMP)
 	$(VENV)/bin/ruff check $(PY_DIRS)
 
 clean:
-	rm -rf $(OBJ) $(BIN) $(GEN) $(BUILD)/lib $(BUILD)/test $(BUILD)/images.lock.json
+	rm -rf $(OBJ) $(BIN) $(GEN) $(BUILD)/lib $(BUILD)/test $(BUILD)/images $(BUILD)/images.lock.json
 
 distclean:
 	rm -rf $(BUILD)

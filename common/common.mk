@@ -23,11 +23,11 @@ MUSL_CPPFLAGS := -Icommon -I$(GEN) $(DEPS_CPPFLAGS)
 
 $(OBJ)/common/%.o: common/%.c $(wildcard common/*.h) $(SYSROOT_STAMP) $(BUILD_INFO_H) | $(HOST_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -c -o $@ $<
+	$(call quiet,CC,$@)$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -c -o $@ $<
 
 $(LIBTINYRUN): $(COMMON_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # runner NAME, LIBS: build/bin/NAME from runners/NAME/*.c, libtinyrun and the given static libraries.
 define runner
@@ -35,10 +35,10 @@ $(1)_SRCS := $$(wildcard runners/$(1)/*.c)
 $(1)_OBJS := $$(patsubst runners/%.c,$(OBJ)/runners/%.o,$$($(1)_SRCS))
 $(OBJ)/runners/$(1)/%.o: runners/$(1)/%.c $$(wildcard runners/$(1)/*.h) $(wildcard common/*.h) $(SYSROOT_STAMP) $(BUILD_INFO_H)
 	@mkdir -p $$(@D)
-	$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -Irunners/$(1) -c -o $$@ $$<
+	$$(call quiet,CC,$$@)$(MUSL_CC) $(CFLAGS) $(MUSL_CPPFLAGS) -Irunners/$(1) -c -o $$@ $$<
 $(BIN)/$(1): $$($(1)_OBJS) $(LIBTINYRUN)
 	@mkdir -p $$(@D)
-	$(MUSL_CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBTINYRUN) $(2)
+	$$(call quiet,LD,$$@)$(MUSL_CC) $(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBTINYRUN) $(2)
 $(1)_LIBS := $(2)
 RUNNER_BINS += $(BIN)/$(1)
 RUNNERS += $(1)

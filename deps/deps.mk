@@ -4,7 +4,8 @@
 # hash of the pins, this file, the scripts and the patches: an unchanged `make` skips it all.
 #
 # Build folder: build/deps/{apt,dl,src,log} (apt lists, downloads, source trees, build logs),
-# build/deps/state-<hash>/ (per-library stamps), build/sysroot/{include,lib}.
+# build/deps/state-<hash>/ (per-library stamps), build/sysroot/{include,lib} (the libraries),
+# build/sysroot/musl/ (musl and its musl-gcc wrapper), build/sysroot/etc/ssl/certs/ (the CA bundle).
 
 DEPS_DIR   := $(TOP)/deps
 DEPS_PINS  := $(DEPS_DIR)/pins
@@ -34,10 +35,17 @@ DEPS_CJSON_SRC_STAMP := $(DEPS_STATE)/cjson.src
 DEPS_VERSIONS_FILE := $(GEN)/deps-versions.txt
 $(DEPS_VERSIONS_FILE): $(DEPS_PINS) $(DEPS_DIR)/deps.mk
 	@mkdir -p $(@D)
-	awk '!/^#/ && $$2 == "pin" { print $$1, $$5, "(" $$4 ")" }' $< > $@
+	$(call quiet,GEN,$@)awk '!/^#/ && $$2 == "pin" { print $$1, $$5, "(" $$4 ")" }' $< > $@
 
-# Libraries and the ones each needs at build time; the rest build in parallel.
-DEPS_NAMES := openssl krb5 zlib mbedtls cjson curl libpq freetds
+# The musl toolchain built from the pinned source: the CC of every library and runner.
+MUSL_CC := $(SYSROOT)/musl/bin/musl-gcc
+
+# The images' CA bundle, from the pinned ca-certificates (deps/build.sh).
+DEPS_CA_BUNDLE := $(SYSROOT)/etc/ssl/certs/ca-certificates.crt
+
+# Libraries and the ones each needs at build time (all of them musl); the rest build in parallel.
+DEPS_LIBS  := openssl krb5 zlib mbedtls cjson curl libpq freetds
+DEPS_NAMES := musl ca-certificates $(DEPS_LIBS)
 deps_needs_curl    := zlib mbedtls
 deps_needs_libpq   := openssl krb5
 deps_needs_freetds := openssl krb5
@@ -48,19 +56,19 @@ DEPS_BUILT_STAMPS := $(DEPS_NAMES:%=$(DEPS_STATE)/%.built)
 sysroot: $(SYSROOT_STAMP)
 
 $(SYSROOT_STAMP): $(DEPS_BUILT_STAMPS) | $(HOST_STAMP)
-	touch $@
+	@touch $@
 
 # A new hash starts over: earlier sources, stamps and sysroot go (apt lists and downloads stay).
 $(DEPS_STATE)/fresh: | $(HOST_STAMP)
-	rm -rf $(SYSROOT) $(DEPS_WORK)/src $(DEPS_WORK)/log $(filter-out $(DEPS_STATE),$(wildcard $(DEPS_WORK)/state-*))
+	$(call quiet,CLEAN,sysroot of other pins)rm -rf $(SYSROOT) $(DEPS_WORK)/src $(DEPS_WORK)/log $(filter-out $(DEPS_STATE),$(wildcard $(DEPS_WORK)/state-*))
 	@mkdir -p $(@D) && touch $@
 
 $(DEPS_STATE)/apt: $(DEPS_STATE)/fresh
-	$(DEPS_DIR)/apt-setup.sh $(DEPS_APT)
+	$(call quiet,APT,deb-src indexes)$(DEPS_DIR)/apt-setup.sh $(DEPS_APT)
 	@touch $@
 
 $(DEPS_SRC_STAMPS): $(DEPS_STATE)/%.src: $(DEPS_STATE)/apt
-	$(DEPS_DIR)/fetch.sh $(DEPS_PINS) $* $(DEPS_APT) $(DEPS_WORK)/dl $(DEPS_WORK)/src/$* \
+	$(call quiet,FETCH,$*)$(DEPS_DIR)/fetch.sh $(DEPS_PINS) $* $(DEPS_APT) $(DEPS_WORK)/dl $(DEPS_WORK)/src/$* \
 	  $(wildcard $(DEPS_DIR)/patches/$*-*.patch)
 	@touch $@
 
@@ -71,4 +79,4 @@ $(DEPS_BUILT_STAMPS): $(DEPS_STATE)/%.built: $(DEPS_STATE)/%.src
 	  { tail -n 40 $(DEPS_WORK)/log/$*.log; echo "deps: building $* failed (log: $(DEPS_WORK)/log/$*.log)" >&2; exit 1; }
 	@touch $@
 
-$(foreach n,$(DEPS_NAMES),$(eval $(DEPS_STATE)/$(n).built: $(deps_needs_$(n):%=$(DEPS_STATE)/%.built)))
+$(foreach n,$(DEPS_LIBS),$(eval $(DEPS_STATE)/$(n).built: $(DEPS_STATE)/musl.built $(deps_needs_$(n):%=$(DEPS_STATE)/%.built)))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # deps/fetch.sh PINS NAME APT_DIR DL_DIR DEST [PATCH...]: fetch NAME's source from Debian's archive, the
 # first record of PINS the archive serves (pin, then fallbacks), verify every file against its pinned
-# SHA-256, unpack it into DEST (dpkg-source -x when a .dsc is pinned, so Debian's patches apply) and
-# apply the given patches. APT_DIR is the private apt configuration made by deps/apt-setup.sh.
+# SHA-256, unpack it into DEST (dpkg-source -x when a .dsc is pinned, so Debian's patches apply;
+# dpkg-deb -x for a pinned binary .deb) and apply the given patches. APT_DIR is the private apt configuration made by deps/apt-setup.sh.
 set -euo pipefail
 pins=$1 name=$2 aptdir=$3 dl=$4 dest=$5
 shift 5
@@ -16,13 +16,15 @@ index_uris() {
 
 # fetch_record SRC VERSION FILES: download the pinned files into $dl/SRC; non-zero if any is missing.
 fetch_record() {
-  local src=$1 ver=$2 files=$3 listed pool f sha uri idx_sha entry
-  listed=$(index_uris "$src=$ver")
+  local src=$1 ver=$2 files=$3 listed= pool f sha uri idx_sha entry
+  # A binary .deb is not in the Sources index: it lies in the source package's pool folder.
+  [[ $files == *.deb=* ]] || listed=$(index_uris "$src=$ver")
   if [ -z "$listed" ]; then
     # Gone from the index: the pool folder of the package (same for all its versions), pin-verified only.
     pool=$(index_uris "$src" | awk '{ sub(/\/[^\/]*$/, "", $1); print $1; exit }')
     [ -n "$pool" ] || { echo "fetch: $src is not in the Sources index" >&2; return 1; }
-    echo "fetch: $src $ver is not in the signed Sources index; verifying against the pinned SHA-256 only" >&2
+    [[ $files == *.deb=* ]] ||
+      echo "fetch: $src $ver is not in the signed Sources index; verifying against the pinned SHA-256 only" >&2
   fi
   mkdir -p "$dl/$src"
   for entry in ${files//,/ }; do
@@ -61,6 +63,8 @@ if [ -n "$dsc" ]; then
   log=$(mktemp)
   dpkg-source --no-copy -x "$dl/$src/$dsc" "$dest" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
   rm -f "$log"
+elif [[ $files == *.deb=* ]]; then
+  dpkg-deb -x "$dl/$src/${files%%=*}" "$dest"
 else
   mkdir "$dest"
   tar -xf "$dl/$src/${files%%=*}" -C "$dest" --strip-components=1

@@ -35,18 +35,18 @@ UNIT_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=pri
 
 $(UNIT_ASAN_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(CSTD) $(WARN) $(HOST_DEBUG) $(ASAN_FLAGS) $(HOST_CPPFLAGS) -c -o $@ $<
+	$(call quiet,CC,$@)$(HOST_CC) $(CSTD) $(WARN) $(HOST_DEBUG) $(ASAN_FLAGS) $(HOST_CPPFLAGS) -c -o $@ $<
 
 # Third-party code: sanitized, but not held to our warning flags.
 $(UNIT_ASAN_DIR)/obj/cJSON.o: $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_DEBUG) $(ASAN_FLAGS) -w -c -o $@ $(DEPS_CJSON_SRCDIR)/cJSON.c
+	$(call quiet,CC,$@)$(HOST_CC) $(HOST_DEBUG) $(ASAN_FLAGS) -w -c -o $@ $(DEPS_CJSON_SRCDIR)/cJSON.c
 
 $(UNIT_ASAN_DIR)/libunit.a: $(UNIT_ASAN_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(UNIT_ASAN_BINS): $(UNIT_ASAN_DIR)/%: $(UNIT_ASAN_DIR)/obj/tests/unit/%.o $(UNIT_ASAN_DIR)/libunit.a
-	$(HOST_CC) $(ASAN_FLAGS) -o $@ $^
+	$(call quiet,LD,$@)$(HOST_CC) $(ASAN_FLAGS) -o $@ $^
 
 # musl: the test sources with the product's flags, linked against the product's objects.
 UNIT_MUSL_CPPFLAGS := $(MUSL_CPPFLAGS) $(UNIT_RUNNER_DIRS:%/=-I%) -Itests/unit
@@ -54,10 +54,10 @@ UNIT_RUNNER_OBJS   := $(UNIT_RUNNER_SRCS:runners/%.c=$(OBJ)/runners/%.o)
 
 $(UNIT_MUSL_DIR)/obj/%.o: tests/unit/%.c $(UNIT_HEADERS) $(SYSROOT_STAMP) $(BUILD_INFO_H) | $(HOST_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(CSTD) $(WARN) -Os -g $(UNIT_MUSL_CPPFLAGS) -c -o $@ $<
+	$(call quiet,CC,$@)$(MUSL_CC) $(CSTD) $(WARN) -Os -g $(UNIT_MUSL_CPPFLAGS) -c -o $@ $<
 
 $(UNIT_MUSL_BINS): $(UNIT_MUSL_DIR)/%: $(UNIT_MUSL_DIR)/obj/%.o $(UNIT_RUNNER_OBJS) $(LIBTINYRUN)
-	$(MUSL_CC) -static -o $@ $< $(UNIT_RUNNER_OBJS) $(LIBTINYRUN) $(DEPS_LIBS_cjson)
+	$(call quiet,LD,$@)$(MUSL_CC) -static -o $@ $< $(UNIT_RUNNER_OBJS) $(LIBTINYRUN) $(DEPS_LIBS_cjson)
 
 # Run every binary, all of them even when one fails; each ends with "N passed, N failed".
 define unit_run
