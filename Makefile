@@ -82,7 +82,7 @@ help:
 	@echo "make demo       run a small SQL pipeline through the postgres-runner image"
 	@echo "make bench      benchmarks side by side with psql / psycopg2 (build/bench.json)"
 	@echo "make fuzz       run every fuzzer for FUZZ_SECONDS (default 60) each, keeping a corpus in build/"
-	@echo "make format     apply .clang-format;  make lint: clang-tidy + ruff"
+	@echo "make format     apply .clang-format;  make lint: clang-tidy + ruff + mypy (part of make test)"
 	@echo "                V=1 prints full command lines; -jN sets the jobs (default: all cores)"
 	@echo "make clean      remove build output but keep the sysroot and venv; make distclean: everything"
 
@@ -95,11 +95,13 @@ format:
 format-check: | $(HOST_STAMP)
 	clang-format --dry-run -Werror $(C_SOURCES)
 
-# clang-tidy over each runner's sources and common/, with the product's include paths.
+# clang-tidy over each runner's sources and common/, with the product's include paths; ruff over
+# all Python; mypy over the DAG factory (it ships py.typed). `make test` runs it first.
 lint: format-check $(BUILD_INFO_H) $(SYSROOT_STAMP) $(VENV_STAMP)
 	clang-tidy --quiet $(wildcard common/*.c) $(foreach r,$(RUNNERS),$(wildcard runners/$(r)/*.c)) -- \
 		$(CSTD) -Icommon -I$(GEN) $(DEPS_CPPFLAGS) $(RUNNERS:%=-Irunners/%)
 	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/mypy --config-file dagfactory/pyproject.toml dagfactory/src
 
 clean:
 	rm -rf $(OBJ) $(BIN) $(GEN) $(BUILD)/lib $(BUILD)/test $(BUILD)/images $(BUILD)/images.lock.json

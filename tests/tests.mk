@@ -15,5 +15,5 @@ include tests/unit/unit.mk tests/fuzz/fuzz.mk
 .PHONY: test venv
 venv: $(VENV_STAMP)
 
-test: all images $(VENV_STAMP) unit-tests fuzz-smoke
+test: lint all images $(VENV_STAMP) unit-tests fuzz-smoke
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -q -rfEs tests
