@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
+#include "secret.h"
 #include "signals.h"
 
 extern char **environ;
@@ -35,14 +36,44 @@ static bool passes_to_program(const char *var)
 	return false;
 }
 
-/* Our environment (AIRFLOW_CONN_* unchanged) with TINYRUN_RESULT_FILE and the snapshot's
- * identity. Bytecode is not written: the snapshot folder is shared and may be read-only. */
-static char **child_env(const char *result_file, const char *sha)
+/* A connection handed over as a file (AIRFLOW_CONN_<ID>_FILE: the DAG factory's way of keeping it
+ * out of `docker inspect`) reaches the program as AIRFLOW_CONN_<ID>, as it does on Kubernetes:
+ * user code reads connections the way Airflow does, from the variable itself. */
+static int push_conn_from_file(struct strlist *env, const char *var)
+{
+	const char *eq = strchr(var, '=');
+	size_t len = (size_t)(eq - var);
+	if (strncmp(var, "AIRFLOW_CONN_", 13) != 0 || len < 13 + 5 || strncmp(eq - 5, "_FILE", 5) != 0)
+		return TR_EXIT_OK;
+	struct buf name = BUF_INIT;
+	buf_append(&name, var, len - 5);
+	char err[300], *value = NULL;
+	int rc = TR_EXIT_OK;
+	if (!getenv(buf_str(&name))) {
+		if (secret_getenv(buf_str(&name), true, &value, err, sizeof err) < 0)
+			rc = result_fail(TR_EXIT_USAGE, "connection", "%s", err);
+		else if (value) {
+			buf_printf(&name, "=%s", value);
+			strlist_push(env, buf_str(&name));
+		}
+	}
+	free(value);
+	buf_free(&name);
+	return rc;
+}
+
+/* Our environment (AIRFLOW_CONN_* unchanged, those given as files added as values) with
+ * TINYRUN_RESULT_FILE and the snapshot's identity. Bytecode is not written: the snapshot folder
+ * is shared and may be read-only. Returns TR_EXIT_OK with *out set, or the exit code. */
+static int child_env(const char *result_file, const char *sha, char ***out)
 {
 	struct strlist env = { 0 };
-	for (char **e = environ; *e; e++)
-		if (passes_to_program(*e))
+	int rc = TR_EXIT_OK;
+	for (char **e = environ; *e && rc == TR_EXIT_OK; e++)
+		if (passes_to_program(*e)) {
 			strlist_push(&env, *e);
+			rc = push_conn_from_file(&env, *e);
+		}
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "TINYRUN_RESULT_FILE=%s", result_file);
 	strlist_push(&env, buf_str(&b));
@@ -55,7 +86,12 @@ static char **child_env(const char *result_file, const char *sha)
 	strlist_push(&env, "");
 	free(env.items[env.len - 1]);
 	env.items[env.len - 1] = NULL; /* execve wants a NULL-terminated array */
-	return env.items;
+	if (rc != TR_EXIT_OK) {
+		strlist_free(&env);
+		return rc;
+	}
+	*out = env.items;
+	return TR_EXIT_OK;
 }
 
 /* The fields result_finish() adds last, which the program may not set. */
@@ -116,6 +152,23 @@ static int report_child(const struct child_status *st)
 	return child_exit_code(st);
 }
 
+/* Run the program with env and take in its result file. */
+static int run_program(const char *dir, const struct strlist *args, char **env, const char *result_file)
+{
+	char **argv = calloc(args->len + 2, sizeof *argv);
+	argv[0] = (char *)python;
+	memcpy(argv + 1, args->items, args->len * sizeof *argv);
+	struct child_opts co = { .timeout_ms = timeout_ms, .grace_ms = grace_ms, .dir = dir, .envp = env };
+	struct child_status st;
+	char err[300];
+	log_info("start", "running %s %s in %s", python, args->items[0], dir);
+	int rc = child_run(python, argv, &co, &st, err, sizeof err);
+	rc = rc < 0 ? result_fail(TR_EXIT_USAGE, "start", "%s (is --python right for this image?)", err)
+	            : report_child(&st);
+	free(argv);
+	return merge_result_file(result_file, rc);
+}
+
 static int launch(const char *dir, const struct strlist *args, const char *sha)
 {
 	struct buf tmpdir = BUF_INIT, file = BUF_INIT;
@@ -127,24 +180,16 @@ static int launch(const char *dir, const struct strlist *args, const char *sha)
 		return rc;
 	}
 	buf_printf(&file, "%s/result.json", tmpdir.data);
-	char **env = child_env(file.data, sha);
-	char **argv = calloc(args->len + 2, sizeof *argv);
-	argv[0] = (char *)python;
-	memcpy(argv + 1, args->items, args->len * sizeof *argv);
-	struct child_opts co = { .timeout_ms = timeout_ms, .grace_ms = grace_ms, .dir = dir, .envp = env };
-	struct child_status st;
-	char err[300];
-	log_info("start", "running %s %s in %s", python, args->items[0], dir);
-	int rc = child_run(python, argv, &co, &st, err, sizeof err);
-	rc = rc < 0 ? result_fail(TR_EXIT_USAGE, "start", "%s (is --python right for this image?)", err)
-	            : report_child(&st);
-	rc = merge_result_file(file.data, rc);
+	char **env = NULL;
+	int rc = child_env(file.data, sha, &env);
+	if (rc == TR_EXIT_OK) {
+		rc = run_program(dir, args, env, file.data);
+		for (char **e = env; *e; e++)
+			free(*e);
+		free(env);
+	}
 	unlink(file.data);
 	rmdir(tmpdir.data);
-	for (char **e = env; *e; e++)
-		free(*e);
-	free(env);
-	free(argv);
 	buf_free(&tmpdir);
 	buf_free(&file);
 	return rc;
@@ -207,7 +252,8 @@ const struct cmd cmd_run = {
 		"after --grace). Put -- before PROGRAM when its arguments start with '-'.\n"
 		"\n"
 		"The program's stdout and stderr pass through. Its environment is ours (AIRFLOW_CONN_*\n"
-		"included) plus TINYRUN_RESULT_FILE: a JSON object written there joins the result line.\n"
+		"included; AIRFLOW_CONN_<ID>_FILE is also read into AIRFLOW_CONN_<ID>) plus\n"
+		"TINYRUN_RESULT_FILE: a JSON object written there joins the result line.\n"
 		"\n"
 		"Exit code: the program's (0, 1, 99 skip, ...; 128+N when signal N killed it). Stopped by\n"
 		"signal N (docker stop): the program's own code when it ends within --grace, else 128+N\n"

@@ -30,8 +30,7 @@ pytestmark = pytest.mark.skipif(not docker_available(), reason="needs a Docker e
 MAIN_PY = """\
 import os, sys
 conns = sorted(k for k in os.environ if k.startswith("AIRFLOW_CONN_"))
-with open(os.environ["AIRFLOW_CONN_WAREHOUSE_FILE"]) as f:
-    scheme = f.read().split(":", 1)[0]
+scheme = os.environ["AIRFLOW_CONN_WAREHOUSE"].split(":", 1)[0]
 with open(os.environ["TINYRUN_RESULT_FILE"], "w") as f:
     f.write('{"rows": 42, "argv": ["%s"], "dag": "%s", "conns": ["%s"], "scheme": "%s"}'
             % ('", "'.join(sys.argv[1:]), os.environ["TINYRUN_DAG_ID"], '", "'.join(conns), scheme))
@@ -138,9 +137,10 @@ def test_python_tasks_skip_fail_and_return_their_result(
     assert xcom["status"] == "success" and xcom["exit_code"] == 0
     assert xcom["dag"] == dag_id  # the run identity reached the program
     assert xcom["code_sha256"] == sha256(SNAPSHOT)
-    # with a local engine the connection reaches the program as a file (never in `docker inspect`)
+    # with a local engine the connection reaches the container as a file (never in `docker
+    # inspect`), and the launcher gives it to the program as the variable, as on Kubernetes
     assert (
-        xcom["conns"] == ["AIRFLOW_CONN_WAREHOUSE_FILE"]
+        xcom["conns"] == ["AIRFLOW_CONN_WAREHOUSE", "AIRFLOW_CONN_WAREHOUSE_FILE"]
         and xcom["scheme"] == "postgres"
     ), xcom
     assert result["skip"]["xcom"] is None and result["fails"]["xcom"] is None

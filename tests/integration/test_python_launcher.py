@@ -148,6 +148,36 @@ def test_exit_codes_pass_through(work: Path, ca: TestCA, code: int) -> None:
         assert result(res)["status"] == "skipped"
 
 
+def test_connection_given_as_a_file_reaches_the_program_as_a_variable(
+    work: Path, ca: TestCA
+) -> None:
+    # The DAG factory hands connections to Docker tasks as AIRFLOW_CONN_<ID>_FILE; user code
+    # reads AIRFLOW_CONN_<ID>, as on Kubernetes.
+    prog = (
+        "import os\n"
+        "print(os.environ.get('AIRFLOW_CONN_WH', 'missing'))\n"
+        "print(os.environ.get('AIRFLOW_CONN_KEEP', 'missing'))\n"
+    )
+    snap = work / "conn.tar"
+    snap.write_bytes(make_snapshot({"main.py": prog}, gz=False))
+    secret_file = work / "wh.conn"
+    secret_file.write_text("postgres://u:s3cret@h/db\n")
+    env = {
+        "AIRFLOW_CONN_WH_FILE": str(secret_file),
+        "AIRFLOW_CONN_KEEP": "postgres://k@h/db",
+        "AIRFLOW_CONN_KEEP_FILE": str(secret_file),
+    }
+    res = launch(work, ca, "run", "--code", f"file://{snap}", "main.py", env=env)
+    assert res.exit_code == 0, res.describe()
+    assert res.stdout.splitlines()[:2] == ["postgres://u:s3cret@h/db", "postgres://k@h/db"]
+    assert "s3cret" not in res.stderr
+
+    secret_file.write_text("")
+    bad = launch(work, ca, "run", "--code", f"file://{snap}", "main.py", env=env)
+    assert bad.exit_code == 2, bad.describe()
+    assert "postgres://" not in bad.stdout.split("\n")[0]  # the program never ran
+
+
 def test_fetch_then_run_from_the_folder(
     work: Path, ca: TestCA, server: HttpsServer
 ) -> None:
