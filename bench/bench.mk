@@ -3,7 +3,8 @@
 # fails only when a measured command itself fails.
 #
 # Which Python runs what:
-#   bench/run.py (the driver), bench/dagfactory_bench.py, bench/ticket_sharer_bench.py
+#   bench/run.py (the driver), bench/dagfactory_bench.py, bench/ticket_sharer_bench.py,
+#   bench/python_launcher_bench.py (vs tini and dumb-init, and vs curl | sha256sum + tar)
 #       build/venv's Python 3.11 (dag-factory and Airflow live there);
 #   bench/pg_client.py (the psycopg2 contestant)
 #       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
@@ -11,6 +12,7 @@
 # for a quick run; see `build/venv/bin/python bench/run.py --help`.
 
 BENCH_JSON  := $(BUILD)/bench.json
+BENCH_PY_JSON := $(BUILD)/bench-python-launcher.json
 BENCH_HELLO := $(BUILD)/bench/hello
 BENCH_ARGS  ?=
 
@@ -23,3 +25,5 @@ $(BENCH_HELLO): bench/hello.c | $(HOST_STAMP)
 bench: all images $(VENV_STAMP) $(BENCH_HELLO)
 	$(VENV)/bin/python bench/run.py --bin $(BIN) --hello $(BENCH_HELLO) \
 		--version $(VERSION) --json $(BENCH_JSON) $(BENCH_ARGS)
+	$(VENV)/bin/python bench/python_launcher_bench.py --bin $(BIN) --hello $(BENCH_HELLO) > $(BENCH_PY_JSON).tmp
+	mv $(BENCH_PY_JSON).tmp $(BENCH_PY_JSON) && cat $(BENCH_PY_JSON)
