@@ -13,7 +13,8 @@ temporary folder that is removed at the end (set TINYRUN_KEEP_TMP=1 to keep it f
 - ``open_tmp``: a per-test folder that the postgres user and container uid 65532 may use;
 - ``pg_db``: a fresh database owned by ``tinyrun`` for one test, dropped afterwards;
 - ``postgres_runner`` / ``postgres_runner_image``: the postgres-runner binary as a callable,
-  and its image reference from build/images.lock.json.
+  and its image reference from build/images.lock.json;
+- ``tds``: the TDS 7.4 test server (tests/tds) on loopback in front of ``pg``, with Kerberos.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from harness import runner as hrunner
 from harness.kdc import Kdc, KerberosUser
 from harness.pgcluster import PgCluster
 from harness.result import RunResult
+from tds.fixture import start_tds_server
+from tds.server import TdsServer
 
 ALICE_PASSWORD = "alice-Secret-1"
 
@@ -101,6 +104,16 @@ def pg(session_tmp: Path, kdc: Kdc) -> Iterator[PgCluster]:
         raise
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def tds(pg: PgCluster, kdc: Kdc, session_tmp: Path) -> Iterator[TdsServer]:
+    """The TDS 7.4 test server (:mod:`tds.server`) on 127.0.0.1, executing on ``pg``."""
+    folder = session_tmp / "tds"
+    folder.mkdir(exist_ok=True)
+    server = start_tds_server(pg, folder, kdc)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,6 @@ import pytds
 import pytest
 from harness.kdc import Kdc, KerberosUser
 from harness.pgcluster import PASSWORD, PgCluster
-from tds.fixture import start_tds_server
 from tds.login import ENCRYPT_NOT_SUP, ENCRYPT_OFF, ENCRYPT_ON
 from tds.server import TdsServer
 
@@ -56,15 +55,6 @@ EXPECTED = [
     Decimal("-12.34"),
     None,
 ]
-
-
-@pytest.fixture(scope="module")
-def tds(pg: PgCluster, kdc: Kdc, session_tmp: Path) -> Iterator[TdsServer]:
-    folder = session_tmp / "tds"
-    folder.mkdir(exist_ok=True)
-    server = start_tds_server(pg, folder, kdc)
-    yield server
-    server.stop()
 
 
 def pytds_connect(tds: TdsServer, pg: PgCluster, db: str, **kwargs: Any) -> Any:
