@@ -11,7 +11,6 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
