@@ -109,7 +109,11 @@ class BatchRunner:
     def context(self) -> Context:
         s = self.session
         ctx = getattr(self, "_ctx", None) or Context(
-            user=s.user, database=s.database, spid=s.spid
+            user=s.user,
+            database=s.database,
+            spid=s.spid,
+            encrypted=s.encrypted,
+            auth_scheme=s.auth_scheme,
         )
         ctx.trancount = self.trancount
         self._ctx = ctx

@@ -40,13 +40,16 @@ class Statement:
 
 @dataclass
 class Context:
-    """Session values the shim substitutes: @@ROWCOUNT, SUSER_NAME(), DB_NAME(), @@TRANCOUNT."""
+    """Session values the shim substitutes: @@ROWCOUNT, SUSER_NAME(), DB_NAME(), @@TRANCOUNT,
+    and the session's own row of sys.dm_exec_connections."""
 
     rowcount: int = 0
     user: str = ""
     database: str = ""
     trancount: int = 0
     spid: int = 51
+    encrypted: bool = False
+    auth_scheme: str = "SQL"  # or KERBEROS
 
 
 _SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF|-?\d+)\s*$", re.IGNORECASE)
@@ -89,6 +92,11 @@ def substitute(sql: str, ctx: Context) -> str:
         r"S?USER_S?NAME\s*\(\s*\)": _literal(ctx.user),
         r"SYSTEM_USER": _literal(ctx.user),
         r"DB_NAME\s*\(\s*\)": _literal(ctx.database),
+        r"\bsys\.dm_exec_connections\b": (
+            f"(SELECT {ctx.spid} AS session_id, 'TCP' AS net_transport, "
+            f"{_literal('TRUE' if ctx.encrypted else 'FALSE')} AS encrypt_option, "
+            f"{_literal(ctx.auth_scheme)} AS auth_scheme)"
+        ),
     }
     for pattern, value in values.items():
         sql = re.sub(pattern, value, sql, flags=re.IGNORECASE)
