@@ -32,8 +32,12 @@
 #define NO_DEADLINE       (-1L)
 #define SQL_LOGIN_MAX_LEN 128
 
-/* db-lib calls its handlers with the DBPROCESS; during dbopen it has no session attached yet. */
+/* db-lib calls its handlers with the DBPROCESS; during dbopen it has no session attached yet.
+ * db-lib cannot be interrupted while it logs in, so the login time is one second and on_timeout
+ * keeps it waiting, second by second, until the connect deadline or a stop signal. */
 static struct mssql_session *connecting;
+static long connect_deadline = -1;
+static bool tcp_timed_out; /* the last dbopen's TCP connect took longer than a second */
 
 static struct mssql_session *session_of(DBPROCESS *db)
 {
@@ -79,6 +83,12 @@ static int on_timeout(struct mssql_session *s)
 {
 	if (!s)
 		return INT_CANCEL;
+	if (s == connecting) {
+		if (!sig_caught() && (connect_deadline == NO_DEADLINE || clock_ms() < connect_deadline))
+			return INT_CONTINUE;
+		s->timed_out = !sig_caught();
+		return INT_CANCEL;
+	}
 	if (s->cancel_deadline == NO_DEADLINE) {
 		if (sig_caught())
 			s->stopped = true;
@@ -103,6 +113,8 @@ static int on_error(DBPROCESS *db, int severity, int dberr, int oserr, char *dbe
 	struct mssql_message m = { .number = dberr, .severity = severity, .client = true };
 	snprintf(m.text, sizeof m.text, "%s%s%s", dberrstr ? dberrstr : "db-lib error",
 	         oserr != DBNOERR && oserrstr ? ": " : "", oserr != DBNOERR && oserrstr ? oserrstr : "");
+	if (dberr == SYBECONN && oserr == ETIMEDOUT)
+		tcp_timed_out = true;
 	remember_error(s, &m);
 	if (s && (dberr == SYBEREAD || dberr == SYBEWRIT || dberr == SYBESEOF || (db && DBDEAD(db))))
 		s->dead = true;
@@ -392,6 +404,27 @@ static void log_connected(const struct mssql_info *i)
 	          i->database[0] ? i->database : "(default database)", i->kerberos ? "Kerberos" : "a SQL login");
 }
 
+/* dbopen, again while only the TCP connect timed out (it is limited to the one-second login
+ * time), until the connect deadline or a stop signal. */
+static DBPROCESS *open_until_deadline(struct mssql_session *s, LOGINREC *login)
+{
+	long timeout = sql_opts.connect_timeout_ms;
+	connect_deadline = timeout > 0 ? clock_ms() + timeout : NO_DEADLINE;
+	dbsetlogintime(1);
+	connecting = s;
+	DBPROCESS *db;
+	do {
+		memset(&s->error, 0, sizeof s->error);
+		tcp_timed_out = false;
+		db = dbopen(login, CONF_SECTION);
+	} while (!db && tcp_timed_out && !sig_caught() &&
+	         (connect_deadline == NO_DEADLINE || clock_ms() < connect_deadline));
+	if (!db && tcp_timed_out)
+		s->timed_out = true;
+	connecting = NULL;
+	return db;
+}
+
 struct attempt {
 	struct mssql_session *s;
 	const struct target *t;
@@ -401,8 +434,7 @@ static int attempt_connect(void *ctx, char *why, size_t whylen)
 {
 	struct attempt *a = ctx;
 	struct mssql_session *s = a->s;
-	memset(&s->error, 0, sizeof s->error);
-	s->failed = s->dead = false;
+	s->failed = s->dead = s->timed_out = false;
 	int fd = write_conf(a->t, why, whylen);
 	if (fd < 0)
 		return TR_EXIT_FAILED;
@@ -410,10 +442,7 @@ static int attempt_connect(void *ctx, char *why, size_t whylen)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	dbsetifile(path);
-	dbsetlogintime(sql_opts.connect_timeout_ms > 0 ? (int)((sql_opts.connect_timeout_ms + 999) / 1000) : 0);
-	connecting = s;
-	DBPROCESS *db = login ? dbopen(login, CONF_SECTION) : NULL;
-	connecting = NULL;
+	DBPROCESS *db = login ? open_until_deadline(s, login) : NULL;
 	dbsetifile(NULL);
 	close(fd);
 	if (login)
@@ -426,6 +455,11 @@ static int attempt_connect(void *ctx, char *why, size_t whylen)
 	}
 	if (db)
 		dbclose(db);
+	if (s->timed_out && !sig_caught()) {
+		snprintf(why, whylen, "no answer from the server within --connect-timeout %ld ms",
+		         sql_opts.connect_timeout_ms);
+		return TR_EXIT_TEMPFAIL;
+	}
 	failure_hint(s, why, whylen);
 	return login ? login_failure_code(s) : TR_EXIT_FAILED;
 }

@@ -27,7 +27,8 @@ class TranslationError(Exception):
 
 @dataclass
 class Statement:
-    kind: str  # sql, noop, nocount, fmtonly, begin, commit, rollback, print, raise, if_object
+    kind: str  # sql, noop, nocount, fmtonly, begin, commit, rollback, print, raise, if_object,
+    # if_trancount
     sql: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     number: int = 0
@@ -69,6 +70,9 @@ _IF_OBJECT = re.compile(
     r"IF\s+OBJECT_ID\s*\(\s*N?'([^']+)'(?:\s*,\s*N?'\w+')?\s*\)\s+IS\s+(NOT\s+)?NULL\s+(.+)$",
     re.IGNORECASE | re.DOTALL,
 )
+_IF_TRANCOUNT = re.compile(
+    r"IF\s+@@TRANCOUNT\s*>\s*0\s+(.+)$", re.IGNORECASE | re.DOTALL
+)
 _WAITFOR = re.compile(
     r"WAITFOR\s+DELAY\s+'(\d+):(\d+):(\d+(?:\.\d+)?)'$", re.IGNORECASE
 )
@@ -108,12 +112,17 @@ def classify(
 ) -> Statement:
     """What to do for one T-SQL STATEMENT (already split from its batch)."""
     text = statement.strip().rstrip(";").strip()
+    if match := re.match(r"SET\s+LOCK_TIMEOUT\s+(-?\d+)$", text, re.IGNORECASE):
+        milliseconds = max(
+            int(match.group(1)), 0
+        )  # -1 (wait forever) is 0 in PostgreSQL
+        return Statement("sql", sql=f"SET lock_timeout = {milliseconds}")
     if match := _SET_OPTION.match(text):
         option, on = match.group(1).upper(), match.group(2).upper() == "ON"
         kind = {"NOCOUNT": "nocount", "FMTONLY": "fmtonly"}.get(option, "noop")
         return Statement(kind, flag=on)
     if re.match(
-        r"SET\s+(TRANSACTION\s+ISOLATION|LOCK_TIMEOUT|DATEFORMAT|LANGUAGE)\b",
+        r"SET\s+(TRANSACTION\s+ISOLATION|DATEFORMAT|LANGUAGE)\b",
         text,
         re.IGNORECASE,
     ):
@@ -150,6 +159,8 @@ def classify(
         return Statement(
             "if_object", text=name, flag=bool(match.group(2)), body=match.group(3)
         )
+    if match := _IF_TRANCOUNT.match(text):
+        return Statement("if_trancount", body=match.group(1))
     if match := _WAITFOR.match(text):
         seconds = (
             int(match.group(1)) * 3600
