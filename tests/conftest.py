@@ -196,3 +196,13 @@ def postgres_runner_image(images_lock: dict[str, Any]) -> str:
             f"image {entry['image']} is not in the docker engine: run `make images`", pytrace=False
         )
     return entry["image"]
+
+
+@pytest.fixture(scope="session")
+def sqlserver_runner(run_runner: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """``sqlserver_runner(args, env=None, stdin=None, timeout=60, stdout_path=None)``."""
+
+    def run(args: list[str], **kwargs: Any) -> RunResult:
+        return run_runner("sqlserver-runner", args, **kwargs)
+
+    return run
