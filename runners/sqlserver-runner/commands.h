@@ -4,6 +4,6 @@
 
 #include "cli.h"
 
-extern const struct cmd cmd_run, cmd_check;
+extern const struct cmd cmd_run, cmd_query, cmd_copy, cmd_check;
 
 #endif

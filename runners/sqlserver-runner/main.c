@@ -5,7 +5,7 @@
 
 static const struct opt global_opts[] = { CLI_GLOBAL_OPTS, { 0 } };
 
-static const struct cmd *const subcommands[] = { &cmd_run, &cmd_check, NULL };
+static const struct cmd *const subcommands[] = { &cmd_run, &cmd_query, &cmd_copy, &cmd_check, NULL };
 
 static const struct cmd root = {
 	.name = "sqlserver-runner",
