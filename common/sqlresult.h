@@ -1,7 +1,7 @@
 /* sqlresult: the result JSON and log shape of SQL work, shared by every SQL runner (postgres-runner,
  * sqlserver-runner; model-deployer next): exit codes from SQLSTATE and from SQL Server error
- * numbers, the report of a failed statement, and the per-statement summary. Driver-neutral: a runner extracts the fields
- * from its own result type and calls these. */
+ * numbers, the report of a failed statement, and the per-statement summary. Driver-neutral: a runner extracts the
+ * fields from its own result type and calls these. */
 #ifndef TR_SQLRESULT_H
 #define TR_SQLRESULT_H
 

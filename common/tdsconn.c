@@ -27,7 +27,7 @@
 #define CA_BUNDLE         "/etc/ssl/certs/ca-certificates.crt"
 #define FREETDS_CONF      "/etc/freetds.conf"
 #define CONF_SECTION      "tinyrun-target"
-#define MAX_BASE_CONF     (64 * 1024)
+#define MAX_BASE_CONF     ((size_t)64 * 1024)
 #define STOP_ROLLBACK_MS  1000 /* after the acknowledgement: the rollback's own budget */
 #define NO_DEADLINE       (-1L)
 #define SQL_LOGIN_MAX_LEN 128
@@ -56,7 +56,10 @@ static void remember_error(struct mssql_session *s, const struct mssql_message *
 		s->error = *m;
 }
 
-static int on_message(DBPROCESS *db, DBINT number, int state, int severity, char *text, char *server, char *proc,
+/* db-lib's MHANDLEFUNC: its parameters are not const. */
+static int on_message(DBPROCESS *db, DBINT number, int state, int severity, char *text,
+                      char *server, // NOLINT(readability-non-const-parameter)
+                      char *proc,   // NOLINT(readability-non-const-parameter)
                       int line)
 {
 	(void)server;

@@ -18,7 +18,7 @@ from typing import Any
 import mssql_python
 import pytds
 import pytest
-from harness.kdc import Kdc, KerberosUser
+from harness.kdc import KerberosUser
 from harness.pgcluster import PASSWORD, PgCluster
 from tds.login import ENCRYPT_NOT_SUP, ENCRYPT_OFF, ENCRYPT_ON
 from tds.server import TdsServer
