@@ -10,13 +10,18 @@
 #include "result.h"
 #include "tdsvalue.h"
 
-enum bind_kind { BIND_TEXT, BIND_CHARS, BIND_BIT, BIND_WHEN };
+/* The server types of nvarchar and nchar (FreeTDS's XSYBNVARCHAR and XSYBNCHAR, not in sybdb.h). */
+#define SERVER_NVARCHAR 231
+#define SERVER_NCHAR    239
+
+enum bind_kind { BIND_TEXT, BIND_CHARS, BIND_UNICODE, BIND_BIT, BIND_WHEN };
 
 struct bcp_column {
 	char *name;
 	int type;            /* dbcoltype */
 	enum bind_kind kind; /* how a field becomes the bound value */
 	DBDATETIMEALL when;  /* BIND_WHEN: the bound value */
+	struct buf wide;     /* BIND_UNICODE: the value in UTF-16LE */
 };
 
 static enum bind_kind kind_of(int type)
@@ -38,6 +43,17 @@ static enum bind_kind kind_of(int type)
 	}
 }
 
+/* How a column of this db-lib type takes text; the server's type tells nvarchar from varchar. */
+static enum bind_kind column_kind(DBPROCESS *db, int c, int type)
+{
+	DBCOL2 info = { .SizeOfStruct = sizeof info };
+	enum bind_kind kind = kind_of(type);
+	if (kind == BIND_CHARS && dbtablecolinfo(db, c, (DBCOL *)&info) == SUCCEED &&
+	    (info.ServerType == SERVER_NVARCHAR || info.ServerType == SERVER_NCHAR || info.ServerType == SYBNTEXT))
+		return BIND_UNICODE;
+	return kind;
+}
+
 /* The table's column names and types, from an empty SELECT. */
 static int describe(struct bcp_load *l, const char *table)
 {
@@ -51,8 +67,9 @@ static int describe(struct bcp_load *l, const char *table)
 		l->cols = xmalloc((size_t)(l->ncols > 0 ? l->ncols : 1) * sizeof *l->cols);
 		for (int c = 0; c < l->ncols; c++) {
 			int type = dbcoltype(s->db, c + 1);
-			l->cols[c] =
-			        (struct bcp_column){ xstrdup(dbcolname(s->db, c + 1)), type, kind_of(type), { 0 } };
+			l->cols[c] = (struct bcp_column){
+				xstrdup(dbcolname(s->db, c + 1)), type, column_kind(s->db, c + 1, type), { 0 }, BUF_INIT
+			};
 		}
 		while (dbnextrow(s->db) == REG_ROW)
 			;
@@ -76,8 +93,9 @@ static int bind_columns(struct bcp_load *l)
 		int type = !when                                                   ? SYBCHAR
 		           : col->type == SYBDATETIME || col->type == SYBDATETIME4 ? SYBMSDATETIME2
 		                                                                   : col->type;
-		if (bcp_bind(l->s->db, when ? (BYTE *)&col->when : placeholder, 0, when ? (DBINT)sizeof col->when : 1,
-		             NULL, 0, type, c + 1) == FAIL)
+		/* A fixed type (the dates) takes no length: -1. */
+		if (bcp_bind(l->s->db, when ? (BYTE *)&col->when : placeholder, 0, when ? -1 : 1, NULL, 0, type,
+		             c + 1) == FAIL)
 			return mssql_report_failure(l->s, "binding the bulk copy's columns");
 	}
 	return TR_EXIT_OK;
@@ -99,13 +117,26 @@ int bcp_load_begin(struct bcp_load *l, struct mssql_session *s, const char *tabl
 /* Put one field's value where its binding points; -1 with err when the text does not fit. */
 static int set_field(struct bcp_load *l, int c, const char *text, size_t len, bool is_null, char *err, size_t errlen)
 {
-	static const char empty[1] = "";
+	static const char empty[2] = { 0, 0 };
 	struct bcp_column *col = &l->cols[c];
 	DBPROCESS *db = l->s->db;
-	if (is_null || (len == 0 && col->kind != BIND_CHARS))
+	bool chars = col->kind == BIND_CHARS || col->kind == BIND_UNICODE;
+	if (is_null || (len == 0 && !chars))
 		return bcp_collen(db, 0, c + 1) == FAIL ? -1 : 0;
-	if (col->kind == BIND_CHARS && len == 0) /* db-lib's empty string: one NUL byte */
-		return bcp_colptr(db, (BYTE *)empty, c + 1) == FAIL || bcp_collen(db, 1, c + 1) == FAIL ? -1 : 0;
+	if (len == 0) /* db-lib's empty string: one NUL character */
+		return bcp_colptr(db, (BYTE *)empty, c + 1) == FAIL ||
+		                       bcp_collen(db, col->kind == BIND_UNICODE ? 2 : 1, c + 1) == FAIL
+		               ? -1
+		               : 0;
+	if (col->kind == BIND_UNICODE) {
+		buf_reset(&col->wide);
+		if (tv_utf16le(&col->wide, text, len)) {
+			snprintf(err, errlen, "column %s: the text is not UTF-8", col->name);
+			return -1;
+		}
+		text = col->wide.data;
+		len = col->wide.len;
+	}
 	if (col->kind == BIND_BIT) {
 		bool v;
 		if (tv_parse_bit(text, len, &v)) {
@@ -130,7 +161,7 @@ static int set_field(struct bcp_load *l, int c, const char *text, size_t len, bo
 			                     .has_time = w.has_time,
 			                     .has_date = w.has_date,
 			                     .has_offset = col->type == SYBMSDATETIMEOFFSET };
-		return bcp_collen(db, (DBINT)sizeof col->when, c + 1) == FAIL ? -1 : 0;
+		return bcp_collen(db, -1, c + 1) == FAIL ? -1 : 0;
 	}
 	return bcp_colptr(db, (BYTE *)text, c + 1) == FAIL || bcp_collen(db, (DBINT)len, c + 1) == FAIL ? -1 : 0;
 }
@@ -150,8 +181,10 @@ int bcp_load_row(struct bcp_load *l, const struct row_reader *r, char *err, size
 
 void bcp_load_free(struct bcp_load *l)
 {
-	for (int c = 0; c < l->ncols; c++)
+	for (int c = 0; c < l->ncols; c++) {
 		free(l->cols[c].name);
+		buf_free(&l->cols[c].wide);
+	}
 	free(l->cols);
 	l->cols = NULL;
 	l->ncols = 0;

@@ -4,7 +4,9 @@
  *
  * Each field is bound to its table column by position. FreeTDS converts text for most types
  * (integers, decimal and money exactly, float, uniqueidentifier, binary as hex with or without
- * 0x, character types from UTF-8); where its parsing falls short this module converts first:
+ * 0x); where it falls short this module converts first: nchar, nvarchar and ntext from UTF-8 to
+ * UTF-16 (db-lib sends program variables as they are; varchar gets the bytes as given, so
+ * non-ASCII text belongs in the n-types),
  * date, time, datetime2, datetimeoffset, datetime and smalldatetime take ISO 8601 (tdsvalue.h;
  * an offset only for datetimeoffset), bit takes true/false as well as 1/0. An empty field is an
  * empty string in a character column and NULL in any other. */

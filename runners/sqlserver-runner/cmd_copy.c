@@ -113,9 +113,11 @@ static int send_rows(struct load *ld)
 		if (ld->rows % opts.batch_size == 0 && (rc = end_batch(ld, false)) != TR_EXIT_OK)
 			return rc;
 	}
+	if (got < 0 && sig_caught())
+		return sig_exit_code();
 	if (got < 0)
 		return result_fail(TR_EXIT_FAILED, "input", "%s", err);
-	return end_batch(ld, true);
+	return ld->rows ? end_batch(ld, true) : TR_EXIT_OK; /* no row: db-lib never started the load */
 }
 
 static int roll_back(struct load *ld)

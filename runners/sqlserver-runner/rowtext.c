@@ -2,10 +2,13 @@
 #include "rowtext.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "signals.h"
 
 #define READ_CHUNK       65536
 #define RECORD_MAX       (64u << 20)
@@ -214,9 +217,13 @@ static int next_byte(struct row_reader *r)
 	if (r->in_pos == r->in_len) {
 		if (r->eof)
 			return -1;
-		ssize_t n;
-		while ((n = read(r->fd, r->in, READ_CHUNK)) < 0 && errno == EINTR)
-			;
+		ssize_t n = -1;
+		enum sig_wake wake = sig_wait_fd(r->fd, POLLIN, -1, false);
+		if (wake == SIG_WAKE_STOP)
+			errno = EINTR;
+		else if (wake == SIG_WAKE_READY)
+			while ((n = read(r->fd, r->in, READ_CHUNK)) < 0 && errno == EINTR)
+				;
 		if (n < 0)
 			return -2;
 		r->in_len = (size_t)n;

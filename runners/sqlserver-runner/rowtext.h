@@ -9,7 +9,9 @@
  *           character for that character.
  *   ndjson  one JSON object per row, {"column":value,...} in column order: numbers and
  *           booleans unquoted, NULL as null, everything else a string (RFC 8259 escapes).
- * A row ends with LF; reading, a CR before it is dropped and a last row without LF counts. */
+ * A row ends with LF; reading, a CR before it is dropped and a last row without LF counts.
+ * Reading waits for input together with the stop signals (signals.h): a SIGTERM while a pipe is
+ * quiet ends the read with an error (errno EINTR) at once. */
 #ifndef SQLSERVER_ROWTEXT_H
 #define SQLSERVER_ROWTEXT_H
 

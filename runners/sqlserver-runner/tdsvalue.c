@@ -290,3 +290,47 @@ int tv_parse_bit(const char *text, size_t len, bool *v)
 	}
 	return -1;
 }
+
+/* The code point of the UTF-8 sequence at *p (advanced past it), or -1 when it is not one. */
+static long utf8_next(const unsigned char **p, const unsigned char *end)
+{
+	unsigned char c = *(*p)++;
+	if (c < 0x80)
+		return c;
+	int more = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+	if (more < 0 || end - *p < more)
+		return -1;
+	long cp = c & (0x3f >> more);
+	for (int i = 0; i < more; i++, (*p)++) {
+		if ((**p & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (**p & 0x3f);
+	}
+	static const long min[] = { 0, 0x80, 0x800, 0x10000 };
+	if (cp < min[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1; /* overlong, beyond Unicode, or a surrogate */
+	return cp;
+}
+
+static void put_unit(struct buf *b, unsigned unit)
+{
+	char le[2] = { (char)(unit & 0xff), (char)(unit >> 8) };
+	buf_append(b, le, 2);
+}
+
+int tv_utf16le(struct buf *b, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	while (p < end) {
+		long cp = utf8_next(&p, end);
+		if (cp < 0)
+			return -1;
+		if (cp < 0x10000) {
+			put_unit(b, (unsigned)cp);
+		} else {
+			put_unit(b, 0xd800 + (unsigned)((cp - 0x10000) >> 10));
+			put_unit(b, 0xdc00 + (unsigned)((cp - 0x10000) & 0x3ff));
+		}
+	}
+	return 0;
+}

@@ -58,5 +58,8 @@ struct tv_when {
 int tv_parse_datetime(const char *text, size_t len, struct tv_when *when);
 /* true/false, 1/0, t/f, yes/no, y/n, on/off (any case). Returns 0, or -1. */
 int tv_parse_bit(const char *text, size_t len, bool *v);
+/* UTF-8 text as UTF-16LE, what nchar/nvarchar/ntext hold (db-lib's bulk copy does not convert
+ * program variables). Returns 0, or -1 when text is not UTF-8 (b then holds a part). */
+int tv_utf16le(struct buf *b, const char *text, size_t len);
 
 #endif

@@ -150,5 +150,22 @@ static void parse_bits(void)
 	CHECK_INT(tv_parse_bit("", 0, &v), -1);
 }
 
+static void utf16(void)
+{
+	struct buf b = BUF_INIT;
+	CHECK_INT(tv_utf16le(&b, "A\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80", 10), 0);
+	static const char want[] = { 'A', 0, (char)0xe9, 0, 0x13, 0x27, 0x3d, (char)0xd8, 0x00, (char)0xde };
+	CHECK_INT(b.len, sizeof want);
+	CHECK(memcmp(b.data, want, sizeof want) == 0);
+	static const char *const bad[] = { "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "a\x80" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		buf_reset(&b);
+		if (tv_utf16le(&b, bad[i], strlen(bad[i])) != -1)
+			tt_report(__FILE__, __LINE__, "bad UTF-8 #%zu accepted", i);
+	}
+	buf_free(&b);
+}
+
 TT_MAIN(TT_CASE(dates), TT_CASE(times), TT_CASE(datetimeoffsets), TT_CASE(legacy_datetimes), TT_CASE(decimals),
-        TT_CASE(money), TT_CASE(floats), TT_CASE(guids_binary_bits), TT_CASE(parse_datetimes), TT_CASE(parse_bits))
+        TT_CASE(money), TT_CASE(floats), TT_CASE(guids_binary_bits), TT_CASE(parse_datetimes), TT_CASE(parse_bits),
+        TT_CASE(utf16))

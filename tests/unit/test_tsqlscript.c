@@ -1,6 +1,7 @@
 /* Unit tests of sqlserver-runner's sqlcmd script reader (tsqlscript.h). */
 #include <unistd.h>
 
+#include "buf.h"
 #include "tsqlscript.h"
 #include "tt.h"
 
@@ -229,9 +230,10 @@ static void include_cycle_and_missing_file(void)
 	snprintf(a, sizeof a, "%s", tt_path("a.sql"));
 	snprintf(b, sizeof b, "%s", tt_path("b.sql"));
 	CHECK_INT(tsql_script_add_file(&s, a, v, err, sizeof err), -1);
-	char want[1400];
-	snprintf(want, sizeof want, "%s:3: include cycle: %s -> %s -> %s", b, a, b, a);
-	CHECK_STR(err, want);
+	struct buf want = BUF_INIT;
+	buf_printf(&want, "%s:3: include cycle: %s -> %s -> %s", b, a, b, a);
+	CHECK_STR(err, buf_str(&want));
+	buf_free(&want);
 	CHECK_INT(tsql_script_add_file(&s, tt_path("c.sql"), v, err, sizeof err), -1);
 	CHECK_CONTAINS(err, "c.sql:2: cannot read ");
 	CHECK_CONTAINS(err, "nowhere.sql: No such file or directory");
