@@ -297,6 +297,7 @@ def test_sigterm_during_copy_out(
     target = tmp_path / "out.csv"
     args = ["copy", "--conn", "mssql", "--table", "slow", "-f", str(target), "out"]
     env = mssql_env(tds, pg_db) | {"TINYRUN_DAG_ID": "copyoutsig"}
+    attentions = tds.attentions
     proc = start_runner("sqlserver-runner", args, env, bin_dir=bin_dir)
     active = "application_name LIKE '%copyoutsig%' AND state = 'active'"
     wait_until(lambda: pg.activity(active), timeout=15)
@@ -305,4 +306,5 @@ def test_sigterm_during_copy_out(
     result = proc.wait(timeout=30)
     assert_stopped(result, time.monotonic() - sent)
     assert list(tmp_path.iterdir()) == []
+    assert tds.attentions > attentions, "the server saw no ATTENTION"
     wait_until(lambda: not pg.activity(active), timeout=3)  # the server cancelled it
