@@ -308,3 +308,5 @@ def test_sigterm_during_copy_out(
     assert list(tmp_path.iterdir()) == []
     assert tds.attentions > attentions, "the server saw no ATTENTION"
     wait_until(lambda: not pg.activity(active), timeout=3)  # the server cancelled it
+
+
