@@ -273,3 +273,30 @@ def test_signal_during_query_cancels_it(
     assert tds.attentions > attentions, "the server saw no ATTENTION"
     assert list(tmp_path.iterdir()) == []
     wait_until(lambda: not pg.activity(active), timeout=3)
+
+
+def test_sigterm_while_rows_stream(
+    tds: TdsServer, pg: PgCluster, pg_db: str, bin_dir: Path, tmp_path: Path
+) -> None:
+    pg.sql(
+        "CREATE TABLE big AS SELECT i AS id, repeat('x', 50) AS pad"
+        " FROM generate_series(1, 300000) i",
+        dbname=pg_db,
+        role="tinyrun",
+    )
+    target = tmp_path / "big.csv"
+    args = ["query", "--conn", "mssql", "-o", str(target), "SELECT * FROM big"]
+    proc = start_runner(
+        "sqlserver-runner", args, mssql_env(tds, pg_db), bin_dir=bin_dir
+    )
+    # rows are arriving: the temporary file next to the target grows
+    wait_until(
+        lambda: any(p.stat().st_size > 100_000 for p in tmp_path.iterdir()), timeout=60
+    )
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    result = proc.wait(timeout=30)
+    took = time.monotonic() - sent
+    assert result.exit_code == 143, result
+    assert took < 5, f"took {took:.1f}s to stop{result}"
+    assert list(tmp_path.iterdir()) == []  # the partial output is gone
