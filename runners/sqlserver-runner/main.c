@@ -1,5 +1,6 @@
-/* sqlserver-runner: T-SQL scripts and a preflight for SQL Server, on FreeTDS db-lib, under the
- * tinyrun task contract (flags and env, Airflow connections, result line, exit codes). */
+/* sqlserver-runner: T-SQL scripts, streamed queries, bulk copy and a preflight for SQL Server, on
+ * FreeTDS db-lib, under the tinyrun task contract (flags and env, Airflow connections, result
+ * line, exit codes). */
 #include "cli.h"
 #include "commands.h"
 
@@ -10,7 +11,7 @@ static const struct cmd *const subcommands[] = { &cmd_run, &cmd_query, &cmd_copy
 static const struct cmd root = {
 	.name = "sqlserver-runner",
 	.usage = "[--log-format json|text] [--workdir DIR] COMMAND [flags] [args]",
-	.summary = "run T-SQL scripts and check connections for SQL Server, for Airflow tasks",
+	.summary = "run T-SQL scripts, stream query results and bulk-copy data for SQL Server, for Airflow tasks",
 	.description = "Connection: --conn ID reads Airflow's AIRFLOW_CONN_<ID> (an mssql connection, URI or JSON\n"
 	               "form), or --conn-file PATH a mounted secret with the same text. The schema is the database.\n"
 	               "Extras: encrypt (off, optional, mandatory (default) or strict), trust_server_certificate,\n"

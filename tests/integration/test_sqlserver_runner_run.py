@@ -273,3 +273,17 @@ def test_malformed_connection_exits_2(sqlserver_runner: Runner, uri: str) -> Non
     assert_fails(
         sqlserver_runner(["run", "--conn", "mssql", "-c", "SELECT 1"], env=env), 2
     )
+
+
+@pytest.mark.parametrize("number", [40613, 40197, 40501, 49918, 49919, 49920])
+def test_azure_transient_errors_exit_75(
+    sqlserver_runner: Runner, tds: TdsServer, pg: PgCluster, pg_db: str, number: int
+) -> None:
+    """Azure SQL's transient error numbers (raised here by the TDS server's THROW, which, unlike
+    SQL Server's, accepts numbers below 50000) mean: retry later."""
+    sql = f"CREATE TABLE t (id int)\nGO\nTHROW {number}, 'Azure says: try again later', 1\n"
+    result = sqlserver_runner(
+        ["run", "--conn", "mssql", "-c", sql], env=mssql_env(tds, pg_db)
+    )
+    assert str(number) in assert_fails(result, 75)["error"]
+    assert "t" not in tables(pg, pg_db)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import secrets
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness.checks import wait_until
+from harness.checks import assert_fails, wait_until
 from harness.net import SilentListener
 from harness.pgcluster import PgCluster
 from harness.process import Process
@@ -92,3 +93,63 @@ def test_signal_during_waitfor_sends_attention_and_rolls_back(
     assert_nothing_left(pg, marker, result)
     tables = pg.sql("SELECT 1 FROM pg_tables WHERE tablename = 't'", dbname=pg_db)
     assert tables == [], "the first batch was not rolled back"
+
+
+def test_statement_timeout_cancels_with_attention_and_exits_75(
+    sqlserver_runner: Callable[..., RunResult],
+    tds: TdsServer,
+    pg: PgCluster,
+    pg_db: str,
+) -> None:
+    env, marker = run_env(tds, pg_db)
+    attentions = tds.attentions
+    args = ["run", "--conn", "mssql", "--statement-timeout", "1s", "-c", SLEEP]
+    started = time.monotonic()
+    result = sqlserver_runner(args, env=env)
+    assert "statement-timeout" in assert_fails(result, 75)["error"]
+    assert time.monotonic() - started < 10
+    assert tds.attentions > attentions
+    assert_nothing_left(pg, marker, result)
+
+
+@pytest.mark.parametrize("command", ["query", "copy-in", "copy-out"])
+def test_sigterm_while_blocked_by_a_lock(
+    tds: TdsServer,
+    pg: PgCluster,
+    pg_db: str,
+    bin_dir: Path,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    """query and copy wait behind a table lock the test holds; SIGTERM ends them the same way."""
+    pg.sql("CREATE TABLE busy (id int)", dbname=pg_db, role="tinyrun")
+    data = tmp_path / "in.csv"
+    data.write_text("1\n2\n")
+    args = {
+        "query": ["query", "--conn", "mssql", "SELECT id FROM busy"],
+        "copy-in": [
+            "copy",
+            "--conn",
+            "mssql",
+            "--table",
+            "busy",
+            "--file",
+            str(data),
+            "in",
+        ],
+        "copy-out": ["copy", "--conn", "mssql", "--table", "busy", "out"],
+    }[command]
+    env, marker = run_env(tds, pg_db)
+    holder = pg.connect(pg_db)
+    holder.autocommit = False
+    try:
+        holder.cursor().execute("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
+        proc = start(args, env, bin_dir)
+        wait_until(lambda: ours(pg, marker, "wait_event_type = 'Lock'"))
+        result, took = stop_and_measure(proc)
+        assert_stopped(result, took)
+        assert_nothing_left(pg, marker, result)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert pg.sql("SELECT count(*) FROM busy", dbname=pg_db) == [(0,)]
