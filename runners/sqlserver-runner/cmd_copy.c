@@ -73,7 +73,7 @@ struct load {
 	struct bcp_load bcp;
 	struct row_reader in;
 	struct timespec t0;
-	long rows, committed_batches;
+	long rows;
 };
 
 /* A record that cannot be sent, or the server refusing a row. */
@@ -94,7 +94,6 @@ static int end_batch(struct load *ld, bool last)
 	DBINT n = last ? bcp_done(ld->s->db) : bcp_batch(ld->s->db);
 	if (n < 0 || ld->s->failed || ld->s->dead)
 		return mssql_report_failure(ld->s, last ? "the last batch" : "a batch");
-	ld->committed_batches++;
 	if (!last)
 		log_info("copy", "%ld rows sent (%.0f rows/s)", ld->rows, rate(ld->rows, clock_ms_since(&ld->t0)));
 	return TR_EXIT_OK;
@@ -120,16 +119,22 @@ static int send_rows(struct load *ld)
 	return ld->rows ? end_batch(ld, true) : TR_EXIT_OK; /* no row: db-lib never started the load */
 }
 
-static int roll_back(struct load *ld)
+/* After a failure: end the bulk-load message a bad record interrupted (its rows reach the
+ * server inside the transaction), then roll the transaction back. A stop signal leaves this to
+ * mssql_stop (attention, rollback). */
+static void roll_back(struct load *ld)
 {
 	struct mssql_session *s = ld->s;
 	if (!s->in_transaction || s->dead || sig_caught())
-		return TR_EXIT_OK;
+		return;
+	if (ld->bcp.ncols > 0)
+		bcp_done(s->db);
 	s->in_transaction = false;
-	if (mssql_exec(s, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION", NULL) != TR_EXIT_OK)
-		return TR_EXIT_OK;
-	log_warn("rollback", "rolled back: none of the %ld rows sent to %s stays in it", ld->rows, opts.table);
-	return TR_EXIT_OK;
+	if (mssql_exec(s, "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION", NULL) == TR_EXIT_OK)
+		log_warn("rollback", "rolled back: none of the %ld rows sent to %s stays in it", ld->rows, opts.table);
+	else
+		log_warn("rollback", "could not roll back (%s): closing the connection, which rolls back",
+		         s->error.text);
 }
 
 static int load_rows(struct mssql_session *s, int fd, enum row_format format)
@@ -265,7 +270,8 @@ const struct cmd cmd_copy = {
 		"a bad record or a refused row rolls back every row of the run and names the input line.\n"
 		"Values: what 'query' writes reads back (ISO 8601 dates and times, true/false, 0x hex,\n"
 		"exact decimals); an empty field is an empty string in a character column, else NULL.\n"
-		"Character columns lose trailing blanks, as with bcp.\n"
+		"Character columns lose trailing blanks, as with bcp. nchar/nvarchar/ntext get the text\n"
+		"as UTF-16; varchar gets its bytes as they are (keep non-ASCII text in n-types).\n"
 		"\n"
 		"copy out writes the table's rows as CSV or TSV to --file (written under a temporary name,\n"
 		"renamed when complete) or stdout, in the same value formats as 'query'. TDS has no bulk\n"

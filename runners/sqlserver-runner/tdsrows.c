@@ -164,10 +164,12 @@ static void format_text(struct writer *t, int c, const BYTE *data, DBINT len)
 	case SYBTEXT:
 	case SYBNTEXT:
 	case SYBNVARCHAR: buf_append(b, data, (size_t)len); return;
-	default: {
-		char text[8192];
-		DBINT n = dbconvert(t->db, type, data, len, SYBCHAR, (BYTE *)text, (DBINT)sizeof text - 1);
+	default: { /* sql_variant and the like: db-lib's text, with room for any length */
+		size_t room = (size_t)(len > 0 ? len : 0) * 4 + 256;
+		char *text = xmalloc(room);
+		DBINT n = dbconvert(t->db, type, data, len, SYBCHAR, (BYTE *)text, (DBINT)room - 1);
 		buf_append(b, text, n > 0 ? (size_t)n : 0);
+		free(text);
 	}
 	}
 }

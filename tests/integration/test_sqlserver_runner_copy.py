@@ -4,11 +4,13 @@ round-trips every type; a bad record rolls back the whole load; SIGTERM stops bo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -68,13 +70,10 @@ def test_copy_in_a_million_rows_lands_exactly(
         f"n,{i}" if i % 7 == 0 else ("~" if i % 11 == 0 else f"n{i}")
         for i in range(1, MILLION + 1)
     )
-    import hashlib
-
     assert count == MILLION
     assert ids == MILLION * (MILLION + 1) // 2
-    assert (
-        amount == sum((i % 1000) * 100 + i % 100 for i in range(1, MILLION + 1)) / 100
-    )
+    cents = sum((i % 1000) * 100 + i % 100 for i in range(1, MILLION + 1))
+    assert amount == Decimal(cents).scaleb(-2)
     assert names == hashlib.md5(want_names.encode()).hexdigest()
     # An empty field in a text column is NULL only as the NULL text: here, unquoted empty.
     assert nulls == sum(1 for i in range(1, MILLION + 1) if i % 11 == 0 and i % 7)
@@ -297,6 +296,7 @@ def test_sigterm_during_copy_out(
     target = tmp_path / "out.csv"
     args = ["copy", "--conn", "mssql", "--table", "slow", "-f", str(target), "out"]
     env = mssql_env(tds, pg_db) | {"TINYRUN_DAG_ID": "copyoutsig"}
+    attentions = tds.attentions
     proc = start_runner("sqlserver-runner", args, env, bin_dir=bin_dir)
     active = "application_name LIKE '%copyoutsig%' AND state = 'active'"
     wait_until(lambda: pg.activity(active), timeout=15)
@@ -305,4 +305,55 @@ def test_sigterm_during_copy_out(
     result = proc.wait(timeout=30)
     assert_stopped(result, time.monotonic() - sent)
     assert list(tmp_path.iterdir()) == []
+    assert tds.attentions > attentions, "the server saw no ATTENTION"
     wait_until(lambda: not pg.activity(active), timeout=3)  # the server cancelled it
+
+
+def test_copy_and_query_through_the_image(
+    docker_run: Callable[..., RunResult],
+    sqlserver_runner_image: str,
+    tds: TdsServer,
+    pg: PgCluster,
+    pg_db: str,
+    open_tmp: Path,
+) -> None:
+    """The image as DockerOperator runs it (read-only root, uid 65532): copy in from a mounted
+    file over verified TLS, then query into a mounted folder, atomically."""
+    table(pg, pg_db, "CREATE TABLE t (id int, name text, at timestamp)")
+    data = open_tmp / "in.csv"
+    data.write_text('id,name,at\n1,"a, b",2026-03-01T12:00:00\n2,é,\n')
+    data.chmod(0o644)
+    out_dir = open_tmp / "out"
+    out_dir.mkdir(mode=0o777)
+    out_dir.chmod(0o777)
+    env = mssql_env(tds, pg_db) | {"SSL_CERT_FILE": "/certs/ca.crt"}
+    mounts = [
+        (tds.ca_file, "/certs/ca.crt"),
+        (data, "/data/in.csv"),
+        (out_dir, "/out", "rw"),
+    ]
+    args = [
+        "copy",
+        "--conn",
+        "mssql",
+        "--table",
+        "t",
+        "--header",
+        "-f",
+        "/data/in.csv",
+        "in",
+    ]
+    assert (
+        assert_ok(docker_run(sqlserver_runner_image, args, env=env, mounts=mounts))[
+            "rows"
+        ]
+        == 2
+    )
+    args = ["query", "--conn", "mssql", "--format", "ndjson", "-o", "/out/t.ndjson",
+            "SELECT id, name, at FROM t ORDER BY id"]  # fmt: skip
+    assert_ok(docker_run(sqlserver_runner_image, args, env=env, mounts=mounts))
+    assert (out_dir / "t.ndjson").read_text().splitlines() == [
+        '{"id":1,"name":"a, b","at":"2026-03-01T12:00:00.0000000"}',
+        '{"id":2,"name":"é","at":null}',
+    ]
+    assert [p.name for p in out_dir.iterdir()] == ["t.ndjson"]

@@ -8,6 +8,8 @@ import csv
 import datetime as dt
 import io
 import json
+import signal
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.checks import assert_fails, assert_ok
+from harness.checks import assert_fails, assert_ok, wait_until
 from harness.pgcluster import PgCluster
 from harness.result import RunResult
+from harness.runner import start_runner
 from mssql import mssql_env
 from tds.server import TdsServer
 
@@ -236,3 +239,64 @@ def test_statement_without_rows_fails(
     )
     assert_fails(result, 1)
     assert "returned no rows" in result.errors[0]["msg"]
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_query_cancels_it(
+    tds: TdsServer,
+    pg: PgCluster,
+    pg_db: str,
+    bin_dir: Path,
+    tmp_path: Path,
+    sig: int,
+    code: int,
+) -> None:
+    pg.sql(
+        "CREATE VIEW slow AS SELECT pg_sleep(60)::text AS x",
+        dbname=pg_db,
+        role="tinyrun",
+    )
+    target = tmp_path / "out.csv"
+    env = mssql_env(tds, pg_db) | {"TINYRUN_DAG_ID": "querysig"}
+    args = ["query", "--conn", "mssql", "-o", str(target), "SELECT * FROM slow"]
+    attentions = tds.attentions
+    proc = start_runner("sqlserver-runner", args, env, bin_dir=bin_dir)
+    active = "application_name LIKE '%querysig%' AND state = 'active'"
+    wait_until(lambda: pg.activity(active), timeout=15)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    result = proc.wait(timeout=30)
+    took = time.monotonic() - sent
+    assert result.exit_code == code, result
+    assert took < 5, f"took {took:.1f}s to stop{result}"
+    assert result.result is not None and result.result["status"] != "success"
+    assert tds.attentions > attentions, "the server saw no ATTENTION"
+    assert list(tmp_path.iterdir()) == []
+    wait_until(lambda: not pg.activity(active), timeout=3)
+
+
+def test_sigterm_while_rows_stream(
+    tds: TdsServer, pg: PgCluster, pg_db: str, bin_dir: Path, tmp_path: Path
+) -> None:
+    pg.sql(
+        "CREATE TABLE big AS SELECT i AS id, repeat('x', 50) AS pad"
+        " FROM generate_series(1, 300000) i",
+        dbname=pg_db,
+        role="tinyrun",
+    )
+    target = tmp_path / "big.csv"
+    args = ["query", "--conn", "mssql", "-o", str(target), "SELECT * FROM big"]
+    proc = start_runner(
+        "sqlserver-runner", args, mssql_env(tds, pg_db), bin_dir=bin_dir
+    )
+    # rows are arriving: the temporary file next to the target grows
+    wait_until(
+        lambda: any(p.stat().st_size > 100_000 for p in tmp_path.iterdir()), timeout=60
+    )
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    result = proc.wait(timeout=30)
+    took = time.monotonic() - sent
+    assert result.exit_code == 143, result
+    assert took < 5, f"took {took:.1f}s to stop{result}"
+    assert list(tmp_path.iterdir()) == []  # the partial output is gone
