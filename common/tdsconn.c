@@ -383,7 +383,10 @@ static void failure_hint(const struct mssql_session *s, char *why, size_t whylen
 		         "a CA in %s, for this host name? see the extras encrypt and trust_server_certificate)",
 		         e->text, getenv("SSL_CERT_FILE") ? getenv("SSL_CERT_FILE") : CA_BUNDLE);
 	else if (e->client)
-		snprintf(why, whylen, "%s", e->text);
+		snprintf(why, whylen, "%s%s", e->text,
+		         strcmp(s->info.encrypt, "strict") == 0
+		                 ? " (encrypt=strict needs a server that speaks TDS 8.0: SQL Server 2022 or Azure SQL)"
+		                 : "");
 	else
 		snprintf(why, whylen, "the server said: Msg %d, Level %d, State %d: %s", e->number, e->severity,
 		         e->state, e->text);

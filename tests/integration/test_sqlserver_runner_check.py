@@ -106,3 +106,12 @@ def test_check_unreachable_server_exits_75(
     env = mssql_env(tds, "tinyrun", port=free_port())
     result = sqlserver_runner(["check", "--conn", "mssql", "--retries", "1"], env=env)
     assert_fails(result, 75)
+
+
+def test_check_strict_encryption_names_tds_8(
+    sqlserver_runner: Runner, tds: TdsServer, pg_db: str
+) -> None:
+    """The TDS test server speaks TDS 7.4 only: TLS-first (TDS 8.0) logins fail, and say why."""
+    env = mssql_env(tds, pg_db, extra={"encrypt": "strict"})
+    result = sqlserver_runner(["check", "--conn", "mssql", "--retries", "0"], env=env)
+    assert "TDS 8.0" in assert_fails(result, 75)["error"]
