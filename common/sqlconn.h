@@ -43,7 +43,7 @@ extern struct sql_opts sql_opts;
 	{ "retries", 0, OPT_INT, &sql_opts.retries, "N",                                             \
 	  "retry a failed connection N times with backoff, then exit 75 (default 2)", 0 },           \
 	{ "statement-timeout", 0, OPT_DURATION, &sql_opts.statement_timeout_ms, "DURATION",          \
-	  "cancel any statement running longer (server-side statement_timeout; 0 = none)", 0 },     \
+	  "cancel any statement running longer than this (0 = none)", 0 },                           \
 	{ "lock-timeout", 0, OPT_DURATION, &sql_opts.lock_timeout_ms, "DURATION",                    \
 	  "fail a statement that waits longer for a lock (exit 75; 0 = none)", 0 }
 /* clang-format on */

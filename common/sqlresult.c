@@ -25,6 +25,29 @@ int sql_state_exit_code(const char *sqlstate)
 	return TR_EXIT_FAILED;
 }
 
+const struct sql_server_error sql_server_errors[] = {
+	{ 4060, 4060, TR_EXIT_AUTH, "cannot open the database requested by the login" },
+	{ 18452, 18452, TR_EXIT_AUTH, "login from an untrusted domain (Windows authentication refused)" },
+	{ 18456, 18456, TR_EXIT_AUTH, "login failed" },
+	{ 18486, 18488, TR_EXIT_AUTH, "account locked out, password expired or must be changed" },
+	{ 1205, 1205, TR_EXIT_TEMPFAIL, "deadlock victim" },
+	{ 1222, 1222, TR_EXIT_TEMPFAIL, "lock request time out" },
+	{ 10928, 10929, TR_EXIT_TEMPFAIL, "Azure SQL resource limit reached" },
+	{ 40197, 40197, TR_EXIT_TEMPFAIL, "Azure SQL service error processing the request" },
+	{ 40501, 40501, TR_EXIT_TEMPFAIL, "Azure SQL service busy" },
+	{ 40613, 40613, TR_EXIT_TEMPFAIL, "Azure SQL database not currently available" },
+	{ 49918, 49920, TR_EXIT_TEMPFAIL, "Azure SQL cannot process the request: too many operations" },
+	{ 0, 0, 0, NULL },
+};
+
+int sql_server_exit_code(int number, int severity)
+{
+	for (const struct sql_server_error *e = sql_server_errors; e->meaning; e++)
+		if (number >= e->first && number <= e->last)
+			return e->exit_code;
+	return severity > 10 ? TR_EXIT_FAILED : TR_EXIT_OK;
+}
+
 int sql_report_error(const struct sql_error *e, const char *where)
 {
 	if (sig_caught())

@@ -1,7 +1,7 @@
-/* sqlresult: the result JSON and log shape of SQL work, shared by every SQL runner (postgres-runner
- * today; sqlserver-runner and model-deployer next): exit codes from SQLSTATE, the report of a
- * failed statement, and the per-statement summary. Driver-neutral: a runner extracts the fields
- * from its own result type and calls these. */
+/* sqlresult: the result JSON and log shape of SQL work, shared by every SQL runner (postgres-runner,
+ * sqlserver-runner; model-deployer next): exit codes from SQLSTATE and from SQL Server error
+ * numbers, the report of a failed statement, and the per-statement summary. Driver-neutral: a runner extracts the
+ * fields from its own result type and calls these. */
 #ifndef TR_SQLRESULT_H
 #define TR_SQLRESULT_H
 
@@ -16,6 +16,19 @@
  * shutdown/crash and classes 08 (connection) and 53 (resources) are temporary (75); class 28
  * is authentication (3); everything else is a failed task (1). */
 int sql_state_exit_code(const char *sqlstate);
+
+/* The exit code for a SQL Server error (number, severity) from sql_server_errors, else 1 for
+ * severity 11 and up and 0 below (an informational message). */
+int sql_server_exit_code(int number, int severity);
+
+/* SQL Server error numbers whose exit code is not 1: logins refused (3), deadlock victim, lock
+ * timeout and Azure SQL's transient errors (75). Ends with a zeroed entry. */
+struct sql_server_error {
+	int first, last; /* a range of error numbers */
+	int exit_code;
+	const char *meaning;
+};
+extern const struct sql_server_error sql_server_errors[];
 
 /* What a driver knows about a failed statement; any field may be NULL. */
 struct sql_error {

@@ -57,7 +57,10 @@ def images_lock(repo_root: Path) -> dict[str, Any]:
     """build/images.lock.json, as written by ``make images``."""
     path = repo_root / "build" / "images.lock.json"
     if not path.exists():
-        pytest.fail(f"{path} is missing: run `make images` first (make test does)", pytrace=False)
+        pytest.fail(
+            f"{path} is missing: run `make images` first (make test does)",
+            pytrace=False,
+        )
     try:
         return json.loads(path.read_text())
     except ValueError as exc:
@@ -67,7 +70,9 @@ def images_lock(repo_root: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def session_tmp() -> Iterator[Path]:
     """One folder for the session's servers and files, traversable by other users."""
-    base = Path(tempfile.mkdtemp(prefix="tinyrun-test-", dir=os.environ.get("TINYRUN_TEST_TMP")))
+    base = Path(
+        tempfile.mkdtemp(prefix="tinyrun-test-", dir=os.environ.get("TINYRUN_TEST_TMP"))
+    )
     base.chmod(0o755)
     yield base
     if not os.environ.get("TINYRUN_KEEP_TMP"):
@@ -159,7 +164,9 @@ def run_runner(bin_dir: Path) -> Callable[..., RunResult]:
     def run(name: str, args: list[str], **kwargs: Any) -> RunResult:
         path = hrunner.runner_path(name, bin_dir)
         if not path.exists():
-            pytest.fail(f"{path} is missing: run `make` first (make test does)", pytrace=False)
+            pytest.fail(
+                f"{path} is missing: run `make` first (make test does)", pytrace=False
+            )
         return hrunner.run_runner(name, args, bin_dir=bin_dir, **kwargs)
 
     return run
@@ -169,7 +176,9 @@ def run_runner(bin_dir: Path) -> Callable[..., RunResult]:
 def docker_run() -> Callable[..., RunResult]:
     """``docker_run(image, args, env=None, mounts=None, stdin=None, timeout=120, ...)``."""
     if not hdocker.docker_available():
-        pytest.fail("the docker engine does not answer (`docker info` fails)", pytrace=False)
+        pytest.fail(
+            "the docker engine does not answer (`docker info` fails)", pytrace=False
+        )
     return hdocker.docker_run
 
 
@@ -188,11 +197,42 @@ def postgres_runner_image(images_lock: dict[str, Any]) -> str:
     """The postgres-runner image reference (``tinyrun/postgres-runner:<version>``)."""
     entry = images_lock.get("images", {}).get("postgres-runner")
     if not entry or not entry.get("image"):
-        pytest.fail("build/images.lock.json has no images.postgres-runner.image", pytrace=False)
+        pytest.fail(
+            "build/images.lock.json has no images.postgres-runner.image", pytrace=False
+        )
     if not hdocker.docker_available():
-        pytest.fail("the docker engine does not answer (`docker info` fails)", pytrace=False)
+        pytest.fail(
+            "the docker engine does not answer (`docker info` fails)", pytrace=False
+        )
     if not hdocker.image_exists(entry["image"]):
         pytest.fail(
-            f"image {entry['image']} is not in the docker engine: run `make images`", pytrace=False
+            f"image {entry['image']} is not in the docker engine: run `make images`",
+            pytrace=False,
+        )
+    return entry["image"]
+
+
+@pytest.fixture(scope="session")
+def sqlserver_runner(run_runner: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """``sqlserver_runner(args, env=None, stdin=None, timeout=60, stdout_path=None)``."""
+
+    def run(args: list[str], **kwargs: Any) -> RunResult:
+        return run_runner("sqlserver-runner", args, **kwargs)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sqlserver_runner_image(images_lock: dict[str, Any]) -> str:
+    """The sqlserver-runner image reference (``tinyrun/sqlserver-runner:<version>``)."""
+    entry = images_lock.get("images", {}).get("sqlserver-runner")
+    if not entry or not entry.get("image"):
+        pytest.fail(
+            "build/images.lock.json has no images.sqlserver-runner.image", pytrace=False
+        )
+    if not hdocker.image_exists(entry["image"]):
+        pytest.fail(
+            f"image {entry['image']} is not in the docker engine: run `make images`",
+            pytrace=False,
         )
     return entry["image"]

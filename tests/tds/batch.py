@@ -15,7 +15,7 @@ from . import tdstypes
 from . import tokens as tk
 from .bulk import PendingBulk, parse_insert_bulk, run_bulk
 from .errors import sqlserver_error
-from .splitter import split
+from .splitter import split_lines
 from .translate import Context, Statement, TranslationError, classify, to_postgres
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class BatchRunner:
         self.done_token = tk.TOKEN_DONE
         self.names: dict[str, str] | None = None
         self.pending_bulk: PendingBulk | None = None
+        self.line = 1  # the running statement's line in its batch, for messages
 
     # -- entry ------------------------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class BatchRunner:
         self.out.append(("done", status, rowcount, self.done_token))
 
     def error(self, number: int, severity: int, text: str, state: int = 1) -> None:
-        self.out.append(tk.message(number, severity, text, state))
+        self.out.append(tk.message(number, severity, text, state, self.line))
         self.out.append(("done", tk.DONE_ERROR, None, self.done_token))
 
     # -- SQL batches ------------------------------------------------------------------------
@@ -109,7 +110,11 @@ class BatchRunner:
     def context(self) -> Context:
         s = self.session
         ctx = getattr(self, "_ctx", None) or Context(
-            user=s.user, database=s.database, spid=s.spid
+            user=s.user,
+            database=s.database,
+            spid=s.spid,
+            encrypted=s.encrypted,
+            auth_scheme=s.auth_scheme,
         )
         ctx.trancount = self.trancount
         self._ctx = ctx
@@ -123,7 +128,7 @@ class BatchRunner:
             if names and params
             else None
         )
-        for statement in split(text):
+        for statement, self.line in split_lines(text):
             if self.session.attention.is_set():
                 return
             bulk = parse_insert_bulk(statement)
@@ -154,12 +159,17 @@ class BatchRunner:
             rows = self.execute(action.sql, params, capture=True)
             self.out.append(
                 tk.message(
-                    0, 0, "" if not rows or rows[0][0] is None else str(rows[0][0])
+                    0,
+                    0,
+                    "" if not rows or rows[0][0] is None else str(rows[0][0]),
+                    line=self.line,
                 )
             )
         elif kind == "raise":
             self.out.append(
-                tk.message(action.number, action.severity, action.text, action.state)
+                tk.message(
+                    action.number, action.severity, action.text, action.state, self.line
+                )
             )
             if action.severity > 10:
                 self.out.append(("done", tk.DONE_ERROR, None, self.done_token))
@@ -170,6 +180,11 @@ class BatchRunner:
                 "SELECT to_regclass(%s) IS NOT NULL", (action.text,), capture=True
             )
             if exists[0][0] == action.flag:
+                self.run_statement(
+                    classify(action.body, self.context(), self.names), params
+                )
+        elif kind == "if_trancount":
+            if self.trancount > 0:
                 self.run_statement(
                     classify(action.body, self.context(), self.names), params
                 )
@@ -224,7 +239,7 @@ class BatchRunner:
         ):
             raise BatchAborted() from exc
         number, severity, text = sqlserver_error(exc.pgcode, str(exc.pgerror or exc))
-        self.out.append(tk.message(number, severity, text))
+        self.out.append(tk.message(number, severity, text, line=self.line))
         if self.trancount:
             self.tran_rollback(quiet=True)
         self.out.append(("done", tk.DONE_ERROR, None, self.done_token))

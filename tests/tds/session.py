@@ -34,6 +34,8 @@ class Session:
         self.pg: Any = None
         self.user = ""
         self.database = ""
+        self.encrypted = False  # TLS beyond the login packet
+        self.auth_scheme = "SQL"  # KERBEROS after a GSSAPI login
         self.requests: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
         self.attention = threading.Event()
         self.busy = threading.Lock()
@@ -113,10 +115,12 @@ class Session:
         ptype, payload = self.transport.read_message()
         if encryption == lg.ENCRYPT_OFF:
             self.transport.stop_tls()
+        self.encrypted = encryption == lg.ENCRYPT_ON and context is not None
         if ptype != pk.LOGIN7:
             return False
         request = lg.parse_login7(payload)
         if request.sspi:
+            self.auth_scheme = "KERBEROS"
             authenticated = self.server.kerberos_login(self, request)
         else:
             authenticated = self._sql_login(request)

@@ -42,6 +42,12 @@ _SET_OPTION = re.compile(
 
 def split(batch: str) -> list[str]:
     """The statements of BATCH, stripped, without trailing semicolons."""
+    return [statement for statement, _line in split_lines(batch)]
+
+
+def split_lines(batch: str) -> list[tuple[str, int]]:
+    """The statements of BATCH with the 1-based line each starts on (what SQL Server reports
+    as an error's line number)."""
     # session options end a statement even mid-line (FreeTDS's "SET FMTONLY ON select ...")
     batch = _SET_OPTION.sub(lambda m: f";{m.group()};", batch)
     statements: list[str] = []
@@ -92,4 +98,12 @@ def split(batch: str) -> list[str]:
         seen_values = seen_values or upper == "VALUES"
         line_start = False
     statements.append(batch[start:])
-    return [s.strip() for s in statements if s.strip()]
+    located, offset = [], 0
+    for piece in statements:
+        begin = batch.index(piece, offset)
+        offset = begin + len(piece)
+        text = piece.strip()
+        if text:
+            lead = begin + len(piece) - len(piece.lstrip())
+            located.append((text, batch.count("\n", 0, lead) + 1))
+    return located

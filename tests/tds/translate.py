@@ -27,7 +27,8 @@ class TranslationError(Exception):
 
 @dataclass
 class Statement:
-    kind: str  # sql, noop, nocount, fmtonly, begin, commit, rollback, print, raise, if_object
+    kind: str  # sql, noop, nocount, fmtonly, begin, commit, rollback, print, raise, if_object,
+    # if_trancount
     sql: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     number: int = 0
@@ -40,13 +41,16 @@ class Statement:
 
 @dataclass
 class Context:
-    """Session values the shim substitutes: @@ROWCOUNT, SUSER_NAME(), DB_NAME(), @@TRANCOUNT."""
+    """Session values the shim substitutes: @@ROWCOUNT, SUSER_NAME(), DB_NAME(), @@TRANCOUNT,
+    and the session's own row of sys.dm_exec_connections."""
 
     rowcount: int = 0
     user: str = ""
     database: str = ""
     trancount: int = 0
     spid: int = 51
+    encrypted: bool = False
+    auth_scheme: str = "SQL"  # or KERBEROS
 
 
 _SET_OPTION = re.compile(r"SET\s+(\w+)\s+(ON|OFF|-?\d+)\s*$", re.IGNORECASE)
@@ -65,6 +69,9 @@ _THROW = re.compile(
 _IF_OBJECT = re.compile(
     r"IF\s+OBJECT_ID\s*\(\s*N?'([^']+)'(?:\s*,\s*N?'\w+')?\s*\)\s+IS\s+(NOT\s+)?NULL\s+(.+)$",
     re.IGNORECASE | re.DOTALL,
+)
+_IF_TRANCOUNT = re.compile(
+    r"IF\s+@@TRANCOUNT\s*>\s*0\s+(.+)$", re.IGNORECASE | re.DOTALL
 )
 _WAITFOR = re.compile(
     r"WAITFOR\s+DELAY\s+'(\d+):(\d+):(\d+(?:\.\d+)?)'$", re.IGNORECASE
@@ -89,6 +96,11 @@ def substitute(sql: str, ctx: Context) -> str:
         r"S?USER_S?NAME\s*\(\s*\)": _literal(ctx.user),
         r"SYSTEM_USER": _literal(ctx.user),
         r"DB_NAME\s*\(\s*\)": _literal(ctx.database),
+        r"\bsys\.dm_exec_connections\b": (
+            f"(SELECT {ctx.spid} AS session_id, 'TCP' AS net_transport, "
+            f"{_literal('TRUE' if ctx.encrypted else 'FALSE')} AS encrypt_option, "
+            f"{_literal(ctx.auth_scheme)} AS auth_scheme)"
+        ),
     }
     for pattern, value in values.items():
         sql = re.sub(pattern, value, sql, flags=re.IGNORECASE)
@@ -100,12 +112,17 @@ def classify(
 ) -> Statement:
     """What to do for one T-SQL STATEMENT (already split from its batch)."""
     text = statement.strip().rstrip(";").strip()
+    if match := re.match(r"SET\s+LOCK_TIMEOUT\s+(-?\d+)$", text, re.IGNORECASE):
+        milliseconds = max(
+            int(match.group(1)), 0
+        )  # -1 (wait forever) is 0 in PostgreSQL
+        return Statement("sql", sql=f"SET lock_timeout = {milliseconds}")
     if match := _SET_OPTION.match(text):
         option, on = match.group(1).upper(), match.group(2).upper() == "ON"
         kind = {"NOCOUNT": "nocount", "FMTONLY": "fmtonly"}.get(option, "noop")
         return Statement(kind, flag=on)
     if re.match(
-        r"SET\s+(TRANSACTION\s+ISOLATION|LOCK_TIMEOUT|DATEFORMAT|LANGUAGE)\b",
+        r"SET\s+(TRANSACTION\s+ISOLATION|DATEFORMAT|LANGUAGE)\b",
         text,
         re.IGNORECASE,
     ):
@@ -142,6 +159,8 @@ def classify(
         return Statement(
             "if_object", text=name, flag=bool(match.group(2)), body=match.group(3)
         )
+    if match := _IF_TRANCOUNT.match(text):
+        return Statement("if_trancount", body=match.group(1))
     if match := _WAITFOR.match(text):
         seconds = (
             int(match.group(1)) * 3600

@@ -26,6 +26,34 @@ static void state_exit_codes(void)
 		CHECK_INT(sql_state_exit_code(cases[i].state), cases[i].code);
 }
 
+static void sql_server_exit_codes(void)
+{
+	static const struct {
+		int number, severity, code;
+	} cases[] = {
+		{ 18456, 14, TR_EXIT_AUTH },
+		{ 18452, 14, TR_EXIT_AUTH },
+		{ 18487, 14, TR_EXIT_AUTH },
+		{ 4060, 11, TR_EXIT_AUTH },
+		{ 1205, 13, TR_EXIT_TEMPFAIL },
+		{ 1222, 16, TR_EXIT_TEMPFAIL },
+		{ 40613, 17, TR_EXIT_TEMPFAIL },
+		{ 40197, 17, TR_EXIT_TEMPFAIL },
+		{ 40501, 20, TR_EXIT_TEMPFAIL },
+		{ 49918, 16, TR_EXIT_TEMPFAIL },
+		{ 49919, 16, TR_EXIT_TEMPFAIL },
+		{ 49920, 16, TR_EXIT_TEMPFAIL },
+		{ 49921, 16, TR_EXIT_FAILED },
+		{ 8134, 16, TR_EXIT_FAILED },
+		{ 50000, 11, TR_EXIT_FAILED },
+		{ 50000, 10, TR_EXIT_OK },
+		{ 0, 0, TR_EXIT_OK },
+		{ 2627, 14, TR_EXIT_FAILED },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		CHECK_INT(sql_server_exit_code(cases[i].number, cases[i].severity), cases[i].code);
+}
+
 static void command_words(void)
 {
 	char out[64];
@@ -91,5 +119,5 @@ static void statement_summaries_are_capped(void)
 	cJSON_Delete(list);
 }
 
-TT_MAIN(TT_CASE(state_exit_codes), TT_CASE(command_words), TT_CASE(error_report_shape),
+TT_MAIN(TT_CASE(state_exit_codes), TT_CASE(sql_server_exit_codes), TT_CASE(command_words), TT_CASE(error_report_shape),
         TT_CASE(lost_connection_is_temporary), TT_CASE(statement_summaries_are_capped))

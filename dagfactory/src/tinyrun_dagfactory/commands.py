@@ -85,6 +85,44 @@ def _sql_runner(task: TaskSpec) -> list[str]:
     return [*argv, *(f"{policy.SQL_MOUNT}/{f}" for f in _list(a.get("run")))]
 
 
+def _sqlserver(task: TaskSpec) -> list[str]:
+    """sqlserver-runner: sqlcmd-style `vars` (-v name=value for $(name)), bcp hints for copy in."""
+    a, conn = task.args, ["--conn", task.conn or ""]
+    if "check" in a:
+        return ["check", *conn]
+    if "query" in a:
+        q = a["query"]
+        argv = ["query", *conn]
+        for key in ("format", "null"):
+            if key in q:
+                argv += [f"--{key}", q[key]]
+        if "output" in q:
+            argv += ["--output", data_path(q["output"])]
+        if q.get("header"):
+            argv.append("--header")
+        return [*argv, q["sql"]]
+    if "copy" in a:
+        c = a["copy"]
+        argv = ["copy", c["direction"], *conn, "--table", c["table"]]
+        for key in ("format", "null", "batch_size"):
+            if key in c:
+                argv += [f"--{key.replace('_', '-')}", _scalar(c[key])]
+        for flag in ("header", "tablock", "check_constraints", "fire_triggers"):
+            if c.get(flag):
+                argv.append(f"--{flag.replace('_', '-')}")
+        if "file" in c:
+            argv += ["--file", data_path(c["file"])]
+        return argv
+    argv = ["run", *conn]
+    for name, value in a.get("vars", {}).items():
+        argv += ["-v", f"{name}={_scalar(value)}"]
+    if a.get("no_transaction"):
+        argv.append("--no-transaction")
+    if "sql" in a:
+        return [*argv, "-c", a["sql"]]
+    return [*argv, *(f"{policy.SQL_MOUNT}/{f}" for f in _list(a.get("run")))]
+
+
 def is_remote_code(task: TaskSpec) -> bool:
     """A python task whose snapshot is downloaded (on Kubernetes, by an init container)."""
     return task.runner == "python" and str(task.args.get("code", "")).startswith("https://")
@@ -145,7 +183,7 @@ def _deploy_model(task: TaskSpec) -> list[str]:
 
 _BUILDERS = {
     "postgres": _sql_runner,
-    "sqlserver": _sql_runner,
+    "sqlserver": _sqlserver,
     "python": _python,
     "dbt": _dbt,
     "spark": _spark,
