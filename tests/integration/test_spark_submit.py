@@ -160,7 +160,7 @@ def test_sigterm_mid_job_exits_143_and_leaves_no_java(spark_env: dict[str, str],
     proc = start_runner(RUNNER, ["submit", path, *LEAN_CONF], env=spark_env, cwd=work)
     try:
         deadline = time.monotonic() + 240
-        while not started.exists() and time.monotonic() < deadline and proc.poll():
+        while not started.exists() and time.monotonic() < deadline and not proc.poll():
             time.sleep(0.2)
         assert started.exists(), "the job never started"
         assert java_processes(str(work)), "no JVM ran the job"
