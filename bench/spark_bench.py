@@ -32,11 +32,13 @@ LEAN_CONF = ["spark.ui.enabled=false", "spark.driver.host=127.0.0.1", "spark.dri
 
 def overhead(shim: Path, hello: Path, work: Path, runs: int) -> dict[str, dict[str, float]]:
     spec = work / "job.json"
-    spec.write_text(json.dumps({"application": str(work / "job.py"), "master": "local[1]", "conf": {"spark.ui.enabled": "false"}}))
+    job = {"application": str(work / "job.py"), "master": "local[1]", "conf": {"spark.ui.enabled": "false"}}
+    spec.write_text(json.dumps(job))
     return hyperfine_ms(
         {
             "spark-submit (hello)": str(hello),
-            "spark-submit-runner": f"{shim} --log-level error --workdir {work} submit {spec} --spark-submit {hello}",
+            "spark-submit-runner": f"{shim} --log-level error --workdir {work} submit {spec} "
+            f"--spark-submit {hello}",
         },
         runs,
     )
@@ -74,7 +76,8 @@ def main() -> None:
     try:
         (work / "job.py").write_text(JOB)
         times = overhead(shim, args.hello, work, args.runs)
-        added = {k: round(times["spark-submit-runner"][k] - times["spark-submit (hello)"][k], 3) for k in ("min", "median")}
+        shim_ms, bare_ms = times["spark-submit-runner"], times["spark-submit (hello)"]
+        added = {k: round(shim_ms[k] - bare_ms[k], 3) for k in ("min", "median")}
         report: dict[str, object] = {"start_to_exit_ms": times, "overhead_ms": added, "goal_ms": 50}
         if args.spark_runs:
             report["local_job_wall"] = real(shim, work, args.spark_runs)

@@ -54,8 +54,10 @@ static int check_application(const struct spark_job *job)
 	if (strstr(app, "://") || strncmp(app, "local:", 6) == 0 || jobspec_cluster_mode(job))
 		return TR_EXIT_OK; /* in the cluster's image or remote storage: Spark fetches it */
 	if (stat(app, &st) < 0 || !S_ISREG(st.st_mode))
-		return result_fail(TR_EXIT_USAGE, "application", "the application %s does not exist (a path in this "
-		                                                 "image, relative to %s)", app, "the working directory");
+		return result_fail(TR_EXIT_USAGE, "application",
+		                   "the application %s does not exist (a path in this "
+		                   "image, relative to %s)",
+		                   app, "the working directory");
 	return TR_EXIT_OK;
 }
 
@@ -69,7 +71,8 @@ static int check_argv(const struct run *r)
 		if (leaked)
 			return result_fail(TR_EXIT_USAGE, "secret_in_argv",
 			                   "a secret would appear on spark-submit's command line (argument %zu); pass "
-			                   "it through a connection instead", i);
+			                   "it through a connection instead",
+			                   i);
 	}
 	return TR_EXIT_OK;
 }
@@ -85,8 +88,7 @@ static int prepare(struct run *r, const struct strlist *positional)
 	int rc = check_application(&r->job);
 	if (rc == TR_EXIT_OK)
 		rc = load_connections(r);
-	if (rc == TR_EXIT_OK &&
-	    sparkcmd_build(spark_submit, &r->job, &policy, &r->jdbc, &r->argv, err, sizeof err) < 0)
+	if (rc == TR_EXIT_OK && sparkcmd_build(spark_submit, &r->job, &policy, &r->jdbc, &r->argv, err, sizeof err) < 0)
 		rc = result_fail(TR_EXIT_USAGE, "policy", "%s", err);
 	return rc == TR_EXIT_OK ? check_argv(r) : rc;
 }
@@ -142,7 +144,8 @@ static int cluster_outcome(const struct run *r, cJSON *res)
 	}
 	cJSON_AddStringToObject(res, "final_state", code == 0 ? "SUCCEEDED" : "FAILED");
 	if (code)
-		log_error("driver_failed", "the driver exited %d (%s)", code, c && *c->reason ? c->reason : "no reason");
+		log_error("driver_failed", "the driver exited %d (%s)", code,
+		          c && *c->reason ? c->reason : "no reason");
 	return code;
 }
 
@@ -184,8 +187,9 @@ static int run_job(struct run *r)
 		log_info("start", "running %s on %s (%s mode)", r->job.application, r->job.master, r->job.deploy_mode);
 		int started = child_run(spark_submit, r->argv.items, &co, &st, err, sizeof err);
 		tap_stop(&tap);
-		rc = started < 0 ? result_fail(TR_EXIT_USAGE, "start", "%s (is --spark-submit right for this image?)", err)
-		                 : outcome(r, &st);
+		rc = started < 0
+		             ? result_fail(TR_EXIT_USAGE, "start", "%s (is --spark-submit right for this image?)", err)
+		             : outcome(r, &st);
 		rc = result_file_merge(&rf, rc);
 		if (!cJSON_HasObjectItem(result_object(), "application_id"))
 			cJSON_AddNullToObject(result_object(), "application_id");

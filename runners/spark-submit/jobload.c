@@ -42,8 +42,10 @@ static cJSON *read_spec(const char *path, const char *inline_json, char *err, si
 	cJSON *doc = cJSON_ParseWithLength(text, len);
 	free(text);
 	if (!doc && is_yaml(path))
-		snprintf(err, errlen, "job spec %s: only YAML's JSON form is read here; let the DAG factory pass the "
-		                      "job (runner: spark, job: ...), or write the spec as JSON", path);
+		snprintf(err, errlen,
+		         "job spec %s: only YAML's JSON form is read here; let the DAG factory pass the "
+		         "job (runner: spark, job: ...), or write the spec as JSON",
+		         path);
 	else if (!doc)
 		snprintf(err, errlen, "job spec %s is not valid JSON", path);
 	return doc;
@@ -107,9 +109,12 @@ static void append(cJSON *doc, const char *key, const struct strlist *items, siz
 static int overlay(cJSON *doc, const struct job_flags *f, const struct strlist *args, size_t from, char *err,
                    size_t errlen)
 {
-	const char *strings[][2] = { { "application", f->application }, { "main_class", f->main_class },
-		                     { "master", f->master },           { "deploy_mode", f->deploy_mode },
-		                     { "name", f->name },               { "driver_memory", f->driver_memory },
+	const char *strings[][2] = { { "application", f->application },
+		                     { "main_class", f->main_class },
+		                     { "master", f->master },
+		                     { "deploy_mode", f->deploy_mode },
+		                     { "name", f->name },
+		                     { "driver_memory", f->driver_memory },
 		                     { "executor_memory", f->executor_memory } };
 	for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
 		set_string(doc, strings[i][0], strings[i][1]);

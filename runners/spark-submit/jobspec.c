@@ -13,7 +13,10 @@ struct field {
 	size_t offset;
 };
 
-#define FIELD(n, k, member) { n, k, offsetof(struct spark_job, member) }
+#define FIELD(n, k, member)                                                                                            \
+	{                                                                                                              \
+		n, k, offsetof(struct spark_job, member)                                                               \
+	}
 static const struct field fields[] = {
 	FIELD("name", F_STRING, name),
 	FIELD("application", F_STRING, application),
@@ -97,8 +100,9 @@ static int read_map(const char *field, cJSON *item, struct kvlist *out, char *er
 			return -1;
 		}
 		if (conf ? strncmp(e->string, "spark.", 6) != 0 || strchr(e->string, '=') : !is_identifier(e->string)) {
-			snprintf(err, errlen, conf ? "'conf' key '%s' is not a Spark setting (spark.*)"
-			                           : "'env' name '%s' is not a variable name",
+			snprintf(err, errlen,
+			         conf ? "'conf' key '%s' is not a Spark setting (spark.*)"
+			              : "'env' name '%s' is not a variable name",
 			         e->string);
 			return -1;
 		}
@@ -118,7 +122,7 @@ static int read_list(const struct field *f, cJSON *item, struct strlist *out, ch
 		char scratch[64];
 		const char *value = scalar_text(e, scratch, sizeof scratch);
 		bool ok = value && (f->kind == F_CONNS ? is_identifier(value) || isdigit((unsigned char)*value)
-		                                      : f->kind == F_LIST && (*value || strcmp(f->name, "args") == 0));
+		                                       : f->kind == F_LIST && (*value || strcmp(f->name, "args") == 0));
 		if (ok && f->kind == F_LIST && strcmp(f->name, "args") != 0 && strchr(value, ','))
 			ok = false; /* spark-submit joins these with commas */
 		if (!ok) {
@@ -154,10 +158,8 @@ static int read_field(const struct field *f, cJSON *item, struct spark_job *job,
 		}
 		*(long *)dest = (long)item->valuedouble;
 		return 0;
-	case F_MAP:
-		return read_map(f->name, item, dest, err, errlen);
-	default:
-		return read_list(f, item, dest, err, errlen);
+	case F_MAP: return read_map(f->name, item, dest, err, errlen);
+	default: return read_list(f, item, dest, err, errlen);
 	}
 }
 
@@ -216,9 +218,10 @@ int jobspec_from_json(cJSON *doc, struct spark_job *job, char *err, size_t errle
 	for (cJSON *item = doc->child; item; item = item->next) {
 		const struct field *f = find_field(item->string);
 		if (!f) {
-			snprintf(err, errlen, "unknown field '%.60s' (fields: name, application, main_class, master, "
-			                      "deploy_mode, conf, env, jars, py_files, files, args, connections, "
-			                      "driver_memory, driver_cores, executor_memory, executor_cores, num_executors)",
+			snprintf(err, errlen,
+			         "unknown field '%.60s' (fields: name, application, main_class, master, "
+			         "deploy_mode, conf, env, jars, py_files, files, args, connections, "
+			         "driver_memory, driver_cores, executor_memory, executor_cores, num_executors)",
 			         item->string);
 			return -1;
 		}

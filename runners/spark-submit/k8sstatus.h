@@ -48,9 +48,9 @@ struct k8s_container {
 struct k8s_status {
 	char app_id[128];
 	char submission_id[256];
-	char phase[32];   /* the pod's last phase seen: Pending, Running, Succeeded, Failed, Unknown */
-	bool final_seen;  /* "Container final statuses:" or "No containers were found ..." */
-	bool finished;    /* "Application ... finished" */
+	char phase[32];  /* the pod's last phase seen: Pending, Running, Succeeded, Failed, Unknown */
+	bool final_seen; /* "Container final statuses:" or "No containers were found ..." */
+	bool finished;   /* "Application ... finished" */
 	size_t n_containers;
 	struct k8s_container containers[K8S_MAX_CONTAINERS];
 	int block; /* which multi-line message the next indented lines belong to */

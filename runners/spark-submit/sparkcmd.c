@@ -32,8 +32,8 @@ static const char *const secret_ref_prefixes[] = {
 	NULL,
 };
 
-static const char *const secret_words[] = { "password", "secret", "token", "credential", "access.key", "accesskey",
-	                                    "private.key", NULL };
+static const char *const secret_words[] = { "password",   "secret",    "token",       "credential",
+	                                    "access.key", "accesskey", "private.key", NULL };
 
 static bool has_prefix(const char *s, const char *const *prefixes)
 {
@@ -62,12 +62,15 @@ static int check_conf(const struct spark_job *job, char *err, size_t errlen)
 		const char *key = job->conf.keys.items[i];
 		for (size_t k = 0; policy_keys[k]; k++)
 			if (strcmp(key, policy_keys[k]) == 0) {
-				snprintf(err, errlen, "conf '%s' is set by the platform (the --k8s-* settings), not by a job", key);
+				snprintf(err, errlen,
+				         "conf '%s' is set by the platform (the --k8s-* settings), not by a job", key);
 				return -1;
 			}
 		if (looks_secret(key)) {
-			snprintf(err, errlen, "conf '%s' looks like a secret: Spark logs its conf; pass secrets as "
-			                      "connections (--conn) or Kubernetes secret references (secretKeyRef)", key);
+			snprintf(err, errlen,
+			         "conf '%s' looks like a secret: Spark logs its conf; pass secrets as "
+			         "connections (--conn) or Kubernetes secret references (secretKeyRef)",
+			         key);
 			return -1;
 		}
 	}
@@ -83,10 +86,12 @@ static bool pinned_image(const char *image)
 static int check_policy(const struct k8s_policy *pol, char *err, size_t errlen)
 {
 	if (!pol->namespace_name || !pol->service_account || !pol->image)
-		snprintf(err, errlen, "a k8s:// master needs the platform's --k8s-namespace, --k8s-service-account and "
-		                      "--k8s-image (TINYRUN_K8S_NAMESPACE, ...)");
+		snprintf(err, errlen,
+		         "a k8s:// master needs the platform's --k8s-namespace, --k8s-service-account and "
+		         "--k8s-image (TINYRUN_K8S_NAMESPACE, ...)");
 	else if (!pinned_image(pol->image))
-		snprintf(err, errlen, "--k8s-image must be pinned by digest (NAME@sha256:<64 hex>), not '%s'", pol->image);
+		snprintf(err, errlen, "--k8s-image must be pinned by digest (NAME@sha256:<64 hex>), not '%s'",
+		         pol->image);
 	else
 		return 0;
 	return -1;

@@ -23,8 +23,8 @@ char *sparkconn_var(const char *id, const char *what)
 /* Extras pgJDBC takes under the same name as libpq. */
 static const char *const pg_extras[] = { "sslmode", "sslrootcert", "sslcert", "sslkey", "options", NULL };
 /* Extras of Airflow's mssql connection that are Microsoft JDBC properties. */
-static const char *const mssql_extras[] = { "encrypt", "trustServerCertificate", "hostNameInCertificate",
-	                                    "authentication", "integratedSecurity", NULL };
+static const char *const mssql_extras[] = { "encrypt",        "trustServerCertificate", "hostNameInCertificate",
+	                                    "authentication", "integratedSecurity",     NULL };
 
 static void add_extras(struct buf *url, const struct conn *c, const char *const *names, char first, char sep)
 {
@@ -69,8 +69,9 @@ int sparkconn_jdbc(const char *id, struct kvlist *plain, char **password, char *
 		return TR_EXIT_USAGE;
 	bool pg = strcmp(c.conn_type, "postgres") == 0;
 	if (!pg && strcmp(c.conn_type, "mssql") != 0) {
-		snprintf(err, errlen, "connection '%s' has type '%s', which a Spark job cannot use over JDBC; supported: %s",
-		         id, c.conn_type, SPARKCONN_TYPES);
+		snprintf(err, errlen,
+		         "connection '%s' has type '%s', which a Spark job cannot use over JDBC; supported: %s", id,
+		         c.conn_type, SPARKCONN_TYPES);
 		conn_free(&c);
 		return TR_EXIT_USAGE;
 	}

@@ -16,9 +16,9 @@
 typedef void (*tap_line_fn)(void *ctx, const char *line, size_t len);
 
 struct tap {
-	int fd;       /* the tapped descriptor */
-	int saved;    /* where its output really goes */
-	int pipe_rd;  /* the reader's end */
+	int fd;      /* the tapped descriptor */
+	int saved;   /* where its output really goes */
+	int pipe_rd; /* the reader's end */
 	tap_line_fn on_line;
 	void *ctx;
 	pthread_t thread;

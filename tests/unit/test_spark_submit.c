@@ -13,23 +13,23 @@
 #include "sparkconn.h"
 #include "tt.h"
 
-#define P "26/12/01 06:20:11 INFO LoggingPodStatusWatcherImpl: "
+#define P   "26/12/01 06:20:11 INFO LoggingPodStatusWatcherImpl: "
 #define IMG "registry.example/team/spark@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 /* One driver pod's life as the client logs it, ending with the driver's exit code and reason. */
 static const char *report_head =
-	P "Waiting for application etl-agg} with application ID spark-4c1b2f0e9a7d4b1c and submission ID "
-	  "data-team:etl-agg-3f2a-driver to finish...\n" P "Application status for spark-4c1b2f0e9a7d4b1c (phase: "
-	  "Running)\n" P "State changed, new state:\n"
-	  "\t pod name: etl-agg-3f2a-driver\n"
-	  "\t namespace: data-team\n"
-	  "\t labels: spark-app-name -> etl-agg, spark-role -> driver, spark-version -> 4.3.0\n"
-	  "\t pod uid: 5a1e0c2d-1111-2222-3333-444455556666\n"
-	  "\t creation time: 2026-12-01T06:19:40Z\n"
-	  "\t service account name: spark-jobs\n"
-	  "\t volumes: spark-local-dir-1, spark-conf-volume-driver\n"
-	  "\t node name: node-1\n"
-	  "\t start time: 2026-12-01T06:19:40Z\n";
+        P "Waiting for application etl-agg} with application ID spark-4c1b2f0e9a7d4b1c and submission ID "
+          "data-team:etl-agg-3f2a-driver to finish...\n" P "Application status for spark-4c1b2f0e9a7d4b1c (phase: "
+          "Running)\n" P "State changed, new state:\n"
+          "\t pod name: etl-agg-3f2a-driver\n"
+          "\t namespace: data-team\n"
+          "\t labels: spark-app-name -> etl-agg, spark-role -> driver, spark-version -> 4.3.0\n"
+          "\t pod uid: 5a1e0c2d-1111-2222-3333-444455556666\n"
+          "\t creation time: 2026-12-01T06:19:40Z\n"
+          "\t service account name: spark-jobs\n"
+          "\t volumes: spark-local-dir-1, spark-conf-volume-driver\n"
+          "\t node name: node-1\n"
+          "\t start time: 2026-12-01T06:19:40Z\n";
 
 static void feed(struct k8s_status *s, const char *text)
 {
@@ -251,8 +251,7 @@ static char *build(const char *json, const struct k8s_policy *pol, int want_rc)
 	return out;
 }
 
-static const struct k8s_policy platform = { "data-team", "spark-jobs", IMG, "/tpl/driver.yaml", NULL,
-	                                    "airflow-conn-" };
+static const struct k8s_policy platform = { "data-team", "spark-jobs", IMG, "/tpl/driver.yaml", NULL, "airflow-conn-" };
 
 static void sparkcmd_local_command_line(void)
 {
@@ -350,4 +349,5 @@ TT_MAIN(TT_CASE(k8s_failed_driver_exits_with_its_code), TT_CASE(k8s_succeeded_dr
         TT_CASE(k8s_exit_0_in_a_failed_pod_is_a_failure), TT_CASE(k8s_unknown_endings_are_never_0),
         TT_CASE(k8s_driver_found_among_sidecars), TT_CASE(k8s_structured_logging_json), TT_CASE(k8s_standalone_app_id),
         TT_CASE(jobspec_reads_every_field), TT_CASE(jobspec_refuses_bad_specs), TT_CASE(sparkcmd_local_command_line),
-        TT_CASE(sparkcmd_k8s_policy_applied), TT_CASE(sparkcmd_policy_refusals), TT_CASE(sparkconn_postgres_and_refusals))
+        TT_CASE(sparkcmd_k8s_policy_applied), TT_CASE(sparkcmd_policy_refusals),
+        TT_CASE(sparkconn_postgres_and_refusals))

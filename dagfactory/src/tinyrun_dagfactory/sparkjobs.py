@@ -20,8 +20,11 @@ from .spec import PipelineSpec, TaskSpec
 from .yamlio import YamlSyntaxError, load_text
 
 FIELDS = frozenset(
-    "name application main_class master deploy_mode conf env jars py_files files args connections "
-    "driver_memory driver_cores executor_memory executor_cores num_executors".split()
+    [
+        *("name", "application", "main_class", "master", "deploy_mode", "conf", "env", "jars", "py_files"),
+        *("files", "args", "connections", "driver_memory", "driver_cores", "executor_memory", "executor_cores"),
+        "num_executors",
+    ]
 )
 
 
