@@ -80,16 +80,6 @@ void progenv_set(struct strlist *env, const char *name, const char *value)
 	buf_free(&b);
 }
 
-char **progenv_array(struct strlist *env)
-{
-	if (!env->len || env->items[env->len - 1]) {
-		strlist_push(env, "");
-		free(env->items[env->len - 1]);
-		env->items[env->len - 1] = NULL; /* strlist_free frees NULL harmlessly */
-	}
-	return env->items;
-}
-
 int result_file_create(struct result_file *rf)
 {
 	struct buf dir = BUF_INIT;

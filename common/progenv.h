@@ -15,10 +15,8 @@
 
 /* Our environment for the program. Returns TR_EXIT_OK, or the exit code after result_fail(). */
 int progenv_init(struct strlist *env);
-/* Set NAME=VALUE, replacing an earlier NAME. */
+/* Set NAME=VALUE, replacing an earlier NAME. strlist_terminate() gives child_opts.envp. */
 void progenv_set(struct strlist *env, const char *name, const char *value);
-/* The NULL-terminated array execve wants. The list still owns it: free it with strlist_free. */
-char **progenv_array(struct strlist *env);
 
 struct result_file {
 	char *dir;  /* private folder in the workdir */

@@ -71,7 +71,7 @@ static int launch(const char *dir, const struct strlist *args, const char *sha)
 	struct strlist env = { 0 };
 	rc = child_env(rf.path, sha, &env);
 	if (rc == TR_EXIT_OK)
-		rc = run_program(dir, args, progenv_array(&env), &rf);
+		rc = run_program(dir, args, strlist_terminate(&env), &rf);
 	strlist_free(&env);
 	result_file_remove(&rf);
 	return rc;

@@ -22,7 +22,7 @@
 static struct job_flags jf;
 static struct k8s_policy policy = { .conn_secret_prefix = "airflow-conn-" };
 static const char *spark_submit = "spark-submit", *driver_container = SPARK_DRIVER_CONTAINER;
-static long timeout_ms, grace_ms = 15000;
+static long timeout_ms, grace_ms = 8000;
 
 /* What the run needs besides the job: the connections' JDBC settings. */
 struct run {
@@ -175,17 +175,16 @@ static int run_job(struct run *r)
 	struct strlist env = { 0 };
 	rc = driver_env(r, rf.path, &env);
 	struct tap tap;
+	log_info("start", "running %s on %s (%s mode)", r->job.application, r->job.master, r->job.deploy_mode);
 	if (rc == TR_EXIT_OK && tap_start(&tap, STDERR_FILENO, on_line, &r->status) < 0)
 		rc = result_fail(TR_EXIT_FAILED, "tap", "cannot read spark-submit's output: %m");
 	if (rc == TR_EXIT_OK) {
-		struct child_opts co = { .timeout_ms = timeout_ms, .grace_ms = grace_ms, .envp = progenv_array(&env) };
+		struct child_opts co = { .timeout_ms = timeout_ms,
+			                 .grace_ms = grace_ms,
+			                 .envp = strlist_terminate(&env) };
 		struct child_status st;
 		char err[300];
-		strlist_push(&r->argv, "");
-		free(r->argv.items[r->argv.len - 1]);
-		r->argv.items[r->argv.len - 1] = NULL;
-		log_info("start", "running %s on %s (%s mode)", r->job.application, r->job.master, r->job.deploy_mode);
-		int started = child_run(spark_submit, r->argv.items, &co, &st, err, sizeof err);
+		int started = child_run(spark_submit, strlist_terminate(&r->argv), &co, &st, err, sizeof err);
 		tap_stop(&tap);
 		rc = started < 0
 		             ? result_fail(TR_EXIT_USAGE, "start", "%s (is --spark-submit right for this image?)", err)
@@ -242,7 +241,7 @@ static const struct opt submit_opts[] = {
 	{ "spark-submit", 0, OPT_STRING, &spark_submit, "PATH", "spark-submit (default: from PATH)", 0 },
 	{ "timeout", 0, OPT_DURATION, &timeout_ms, "DURATION", "stop the job after this long (0 = none)", 0 },
 	{ "grace", 0, OPT_DURATION, &grace_ms, "DURATION",
-	  "after SIGTERM (forwarded, or at the timeout), SIGKILL after this long (default 15s)", 0 },
+	  "after SIGTERM (forwarded, or at the timeout), SIGKILL after this long (default 8s)", 0 },
 	{ "k8s-namespace", 0, OPT_STRING, &policy.namespace_name, "NS", "platform: the namespace of k8s:// jobs", 0 },
 	{ "k8s-service-account", 0, OPT_STRING, &policy.service_account, "NAME",
 	  "platform: the driver's service account", 0 },
