@@ -94,10 +94,13 @@ static int prepare(struct run *r, const struct strlist *positional)
 }
 
 /* The driver's environment when it is spark-submit's own process (local and client mode): ours,
- * the job's env, the connections' JDBC settings and passwords, the result file. */
+ * the job's env, the connections' JDBC settings and passwords, the result file. In cluster mode
+ * spark-submit is only the submission client: the driver's environment travels as conf. */
 static int driver_env(const struct run *r, const char *result_file, struct strlist *env)
 {
 	int rc = progenv_init(env);
+	if (jobspec_cluster_mode(&r->job))
+		return rc;
 	for (size_t i = 0; i < r->job.env.keys.len; i++)
 		progenv_set(env, r->job.env.keys.items[i], r->job.env.values.items[i]);
 	for (size_t i = 0; i < r->jdbc.keys.len; i++)
