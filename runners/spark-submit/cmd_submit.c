@@ -55,9 +55,9 @@ static int check_application(const struct spark_job *job)
 		return TR_EXIT_OK; /* in the cluster's image or remote storage: Spark fetches it */
 	if (stat(app, &st) < 0 || !S_ISREG(st.st_mode))
 		return result_fail(TR_EXIT_USAGE, "application",
-		                   "the application %s does not exist (a path in this "
-		                   "image, relative to %s)",
-		                   app, "the working directory");
+		                   "the application %s does not exist in this image (a relative path starts at the "
+		                   "working directory)",
+		                   app);
 	return TR_EXIT_OK;
 }
 
@@ -230,17 +230,17 @@ static const struct opt submit_opts[] = {
 	{ "master", 0, OPT_STRING, &jf.master, "URL", "local[N], spark://HOST:PORT or k8s://https://HOST", 0 },
 	{ "deploy-mode", 0, OPT_STRING, &jf.deploy_mode, "MODE", "client (default) or cluster", 0 },
 	{ "name", 0, OPT_STRING, &jf.name, "NAME", "the application's name", 0 },
-	{ "conf", 0, OPT_LIST, &jf.conf, "KEY=VALUE", "a Spark setting (repeatable)", 0 },
-	{ "env", 0, OPT_LIST, &jf.env, "NAME=VALUE", "an environment variable of the driver (repeatable)", 0 },
-	{ "jar", 0, OPT_LIST, &jf.jars, "FILE", "an extra jar (repeatable)", 0 },
-	{ "py-file", 0, OPT_LIST, &jf.py_files, "FILE", "an extra .py/.zip/.egg for the Python path (repeatable)", 0 },
-	{ "file", 0, OPT_LIST, &jf.files, "FILE", "a file to ship with the job (repeatable)", 0 },
+	{ "conf", 0, OPT_LIST, &jf.conf, "KEY=VALUE", "a Spark setting", 0 },
+	{ "env", 0, OPT_LIST, &jf.env, "NAME=VALUE", "an environment variable of the driver", 0 },
+	{ "jar", 0, OPT_LIST, &jf.jars, "FILE", "an extra jar", 0 },
+	{ "py-file", 0, OPT_LIST, &jf.py_files, "FILE", "an extra .py/.zip/.egg for the Python path", 0 },
+	{ "file", 0, OPT_LIST, &jf.files, "FILE", "a file to ship with the job", 0 },
 	{ "driver-memory", 0, OPT_STRING, &jf.driver_memory, "SIZE", "e.g. 512m, 2g", 0 },
 	{ "driver-cores", 0, OPT_INT, &jf.driver_cores, "N", "the driver's cores", 0 },
 	{ "executor-memory", 0, OPT_STRING, &jf.executor_memory, "SIZE", "e.g. 2g", 0 },
 	{ "executor-cores", 0, OPT_INT, &jf.executor_cores, "N", "each executor's cores", 0 },
 	{ "num-executors", 0, OPT_INT, &jf.num_executors, "N", "how many executors", 0 },
-	{ "conn", 0, OPT_LIST, &jf.conns, "ID", "an Airflow connection the job uses over JDBC (repeatable)", 0 },
+	{ "conn", 0, OPT_LIST, &jf.conns, "ID", "an Airflow connection the job uses over JDBC", 0 },
 	{ "spark-submit", 0, OPT_STRING, &spark_submit, "PATH", "spark-submit (default: from PATH)", 0 },
 	{ "timeout", 0, OPT_DURATION, &timeout_ms, "DURATION", "stop the job after this long (0 = none)", 0 },
 	{ "grace", 0, OPT_DURATION, &grace_ms, "DURATION",

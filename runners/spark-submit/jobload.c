@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fsutil.h"
 
 #define JOB_FILE_MAX 1048576
@@ -89,7 +90,7 @@ static int set_pairs(cJSON *doc, const char *key, const struct strlist *pairs, c
 			snprintf(err, errlen, "--%s wants NAME=VALUE, not '%s'", key, pairs->items[i]);
 			return -1;
 		}
-		char *name = strndup(pairs->items[i], (size_t)(eq - pairs->items[i]));
+		char *name = xstrndup(pairs->items[i], (size_t)(eq - pairs->items[i]));
 		cJSON_DeleteItemFromObjectCaseSensitive(map, name);
 		cJSON_AddStringToObject(map, name, eq + 1);
 		free(name);
@@ -97,13 +98,24 @@ static int set_pairs(cJSON *doc, const char *key, const struct strlist *pairs, c
 	return 0;
 }
 
-static void append(cJSON *doc, const char *key, const struct strlist *items, size_t from)
+static bool listed(const cJSON *list, const char *value)
+{
+	for (const cJSON *e = list->child; e; e = e->next)
+		if (cJSON_IsString(e) && strcmp(e->valuestring, value) == 0)
+			return true;
+	return false;
+}
+
+/* Append items[from..] to doc's list key; once only when unique (a connection named by the spec
+ * and by --conn). */
+static void append(cJSON *doc, const char *key, const struct strlist *items, size_t from, bool unique)
 {
 	if (items->len <= from)
 		return;
 	cJSON *list = member(doc, key, true);
 	for (size_t i = from; i < items->len; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(items->items[i]));
+		if (!unique || !listed(list, items->items[i]))
+			cJSON_AddItemToArray(list, cJSON_CreateString(items->items[i]));
 }
 
 static int overlay(cJSON *doc, const struct job_flags *f, const struct strlist *args, size_t from, char *err,
@@ -123,11 +135,11 @@ static int overlay(cJSON *doc, const struct job_flags *f, const struct strlist *
 	set_count(doc, "num_executors", f->num_executors);
 	if (set_pairs(doc, "conf", &f->conf, err, errlen) < 0 || set_pairs(doc, "env", &f->env, err, errlen) < 0)
 		return -1;
-	append(doc, "jars", &f->jars, 0);
-	append(doc, "py_files", &f->py_files, 0);
-	append(doc, "files", &f->files, 0);
-	append(doc, "connections", &f->conns, 0);
-	append(doc, "args", args, from);
+	append(doc, "jars", &f->jars, 0, false);
+	append(doc, "py_files", &f->py_files, 0, false);
+	append(doc, "files", &f->files, 0, false);
+	append(doc, "connections", &f->conns, 0, true);
+	append(doc, "args", args, from, false);
 	return 0;
 }
 

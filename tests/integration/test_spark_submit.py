@@ -183,6 +183,7 @@ def bad_env() -> dict[str, str]:
     ("case", "expect"),
     [
         ("not_json", "not valid JSON"),
+        ("empty", "not valid JSON"),
         ("yaml", "only YAML's JSON form"),
         ("unknown_field", "unknown field 'mastr'"),
         ("missing_application", "does not exist"),
@@ -198,6 +199,7 @@ def test_bad_input_is_one_error_line_and_exit_2(
     good = {"application": str(work / "job.py"), "master": "local[1]"}
     files = {
         "not_json": ("job.json", '{"application": '),
+        "empty": ("job.json", ""),
         "yaml": ("job.yaml", "application: job.py\nmaster: local[1]\n"),
         "unknown_field": ("job.json", json.dumps({**good, "mastr": "x"})),
         "missing_application": ("job.json", json.dumps({**good, "application": str(work / "gone.py")})),

@@ -80,7 +80,8 @@ def cluster(run_runner: Callable[..., RunResult], tmp_path: Path) -> Callable[..
             "TINYRUN_K8S_SERVICE_ACCOUNT": "spark-jobs",
             "TINYRUN_K8S_IMAGE": IMAGE,
         }
-        args = ["submit", "--job-json", json.dumps(job), "--spark-submit", str(fake)]
+        # the DAG factory passes the task's connections as --conn too: each is used once
+        args = ["submit", "--job-json", json.dumps(job), "--conn", "warehouse", "--spark-submit", str(fake)]
         return run_runner(RUNNER, args, env=env, cwd=tmp_path)
 
     return run
@@ -118,6 +119,8 @@ def test_policy_and_secrets_on_the_command_line(cluster: Callable[..., RunResult
         "spark.kubernetes.driverEnv.TZ=UTC",
         "spark.kubernetes.driverEnv.TINYRUN_JDBC_WAREHOUSE_URL=jdbc:postgresql://db.example:5432/dwh",
     } <= confs
+    refs = [a for a in argv if "secretKeyRef.AIRFLOW_CONN_WAREHOUSE" in a]
+    assert len(refs) == 2  # driver and executors, once each
     assert argv[:4] == ["--master", "k8s://https://api.example:6443", "--deploy-mode", "cluster"]
     assert argv[-1] == "local:///opt/jobs/agg.py"
     assert not any(PASSWORD in a for a in argv)
