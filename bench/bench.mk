@@ -6,6 +6,7 @@
 #   bench/run.py (the driver), bench/dagfactory_bench.py, bench/ticket_sharer_bench.py,
 #   bench/python_launcher_bench.py (vs tini and dumb-init, and vs curl | sha256sum + tar),
 #   bench/sqlserver_bench.py (vs freebcp and tsql, against the TDS test server of tests/tds)
+#   bench/spark_bench.py (spark-submit-runner's overhead over spark-submit itself)
 #       build/venv's Python 3.11 (dag-factory and Airflow live there);
 #   bench/pg_client.py (the psycopg2 contestant)
 #       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
@@ -15,6 +16,7 @@
 BENCH_JSON  := $(BUILD)/bench.json
 BENCH_PY_JSON := $(BUILD)/bench-python-launcher.json
 BENCH_SQLSERVER_JSON := $(BUILD)/bench-sqlserver.json
+BENCH_SPARK_JSON := $(BUILD)/bench-spark-submit.json
 BENCH_HELLO := $(BUILD)/bench/hello
 BENCH_ARGS  ?=
 
@@ -31,3 +33,5 @@ bench: all images $(VENV_STAMP) $(BENCH_HELLO)
 	mv $(BENCH_PY_JSON).tmp $(BENCH_PY_JSON) && cat $(BENCH_PY_JSON)
 	$(VENV)/bin/python bench/sqlserver_bench.py --bin $(BIN) --version $(VERSION) > $(BENCH_SQLSERVER_JSON).tmp
 	mv $(BENCH_SQLSERVER_JSON).tmp $(BENCH_SQLSERVER_JSON) && cat $(BENCH_SQLSERVER_JSON)
+	$(VENV)/bin/python bench/spark_bench.py --bin $(BIN) --hello $(BENCH_HELLO) > $(BENCH_SPARK_JSON).tmp
+	mv $(BENCH_SPARK_JSON).tmp $(BENCH_SPARK_JSON) && cat $(BENCH_SPARK_JSON)

@@ -19,3 +19,12 @@ void strlist_free(struct strlist *l)
 	l->items = NULL;
 	l->len = 0;
 }
+
+char **strlist_terminate(struct strlist *l)
+{
+	if (!l->len || l->items[l->len - 1]) {
+		l->items = xrealloc(l->items, (l->len + 1) * sizeof *l->items);
+		l->items[l->len++] = NULL; /* strlist_free frees NULL harmlessly */
+	}
+	return l->items;
+}

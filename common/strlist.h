@@ -11,5 +11,8 @@ struct strlist {
 
 void strlist_push(struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
+/* The items as the NULL-terminated array execve wants (a NULL is appended once; the list still
+ * owns everything: push nothing more, free it with strlist_free). */
+char **strlist_terminate(struct strlist *l);
 
 #endif

@@ -2,7 +2,8 @@
 """Build tinyrun/<runner>:<version> FROM scratch as a reproducible image and print its image ID.
 
 usage: build-image.py [--tag TAG] RUNNER BINARY VERSION REVISION CA-BUNDLE WORKDIR LIBS...
-(TAG defaults to tinyrun/RUNNER:VERSION; WORKDIR receives the archive, image.tar.)
+(TAG defaults to tinyrun/RUNNER:VERSION; WORKDIR receives the archive, image.tar; the image holds
+BINARY under its own file name in /usr/local/bin/, as its ENTRYPOINT.)
 
 Docker's legacy builder stamps build times into the image config and new folders, so the same
 commit would give a new image ID on every build. Instead this writes the image itself, as the
@@ -89,12 +90,13 @@ def image_entries(runner: str, binary: Path, ca_bundle: Path, sbom_json: bytes) 
         Entry("krb5", 0o755, owner=RUNNER_UID),
         Entry("krb5/cache", 0o2770, owner=RUNNER_UID),
         Entry("tmp", 0o1777),
-        Entry(f"usr/local/bin/{runner}", 0o755, binary.read_bytes()),
+        Entry(f"usr/local/bin/{binary.name}", 0o755, binary.read_bytes()),
         Entry(f"usr/share/doc/tinyrun/{runner}.spdx.json", 0o644, sbom_json),
     ]
 
 
-def image_config(runner: str, version: str, revision: str, licenses: str, diff_id: str, epoch: int) -> bytes:
+def image_config(runner: str, binary: str, version: str, revision: str, licenses: str, diff_id: str,
+                 epoch: int) -> bytes:
     created = sbom.rfc3339(epoch)
     labels = {
         "org.opencontainers.image.title": runner,
@@ -112,7 +114,7 @@ def image_config(runner: str, version: str, revision: str, licenses: str, diff_i
         "config": {
             "User": f"{RUNNER_UID}:{RUNNER_UID}",
             "Env": [PATH_ENV],
-            "Entrypoint": [f"/usr/local/bin/{runner}"],
+            "Entrypoint": [f"/usr/local/bin/{binary}"],
             "WorkingDir": "/tmp",
             "Labels": labels,
         },
@@ -149,7 +151,8 @@ def build(argv: list[str]) -> str:
     sbom_json = (json.dumps(doc, indent=1) + "\n").encode()
     layer = layer_tar(image_entries(runner, Path(binary), Path(ca_bundle), sbom_json), epoch)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
-    config = image_config(runner, version, revision, sbom.licenses(pins, libs), diff_id, epoch)
+    licenses = sbom.licenses(pins, libs)
+    config = image_config(runner, Path(binary).name, version, revision, licenses, diff_id, epoch)
     image_id = "sha256:" + hashlib.sha256(config).hexdigest()
 
     work = Path(workdir)

@@ -15,10 +15,12 @@ IMAGE_IDS   := $(RUNNERS:%=$(IMAGES_DIR)/%.id)
 SOURCE_DATE_EPOCH ?= $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 
-$(IMAGES_DIR)/%.id: $(BIN)/% images/build-image.py images/sbom.py $(wildcard images/rootfs/etc/*) deps/pins $(SYSROOT_STAMP)
+# A runner's binary is $(<runner>_BIN) (common/common.mk): found by a second expansion.
+.SECONDEXPANSION:
+$(IMAGES_DIR)/%.id: $$($$*_BIN) images/build-image.py images/sbom.py $(wildcard images/rootfs/etc/*) deps/pins $(SYSROOT_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,IMAGE,$(IMAGES_REPO)/$*:$(VERSION))images/build-image.py --tag $(IMAGES_REPO)/$*:$(VERSION) \
-	  $* $(BIN)/$* $(VERSION) $(GIT_REV) $(DEPS_CA_BUNDLE) $(IMAGES_DIR)/$* $($*_LIBS) > $@.tmp
+	  $* $($*_BIN) $(VERSION) $(GIT_REV) $(DEPS_CA_BUNDLE) $(IMAGES_DIR)/$* $($*_LIBS) > $@.tmp
 	@mv $@.tmp $@
 
 $(IMAGES_LOCK): $(IMAGE_IDS) images/write-lock.py

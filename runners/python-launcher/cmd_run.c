@@ -1,6 +1,5 @@
 /* cmd_run: `python-launcher run`, the snapshot, then the program as a wrapped child (common/child),
  * then its result file merged into the result line. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,129 +9,23 @@
 #include "child.h"
 #include "commands.h"
 #include "exitcode.h"
-#include "fsutil.h"
 #include "log.h"
+#include "progenv.h"
 #include "result.h"
-#include "secret.h"
 #include "signals.h"
-
-extern char **environ;
 
 static const char *python = "python3";
 static long timeout_ms, grace_ms = 8000;
 
-#define RESULT_FILE_MAX 1048576
-
-/* Of our own TINYRUN_* variables only the run identity reaches the program. */
-static bool passes_to_program(const char *var)
+/* Our environment (progenv) with TINYRUN_RESULT_FILE and the snapshot's identity. Bytecode is not
+ * written: the snapshot folder is shared and may be read-only. Returns TR_EXIT_OK or the exit code. */
+static int child_env(const char *result_file, const char *sha, struct strlist *env)
 {
-	static const char *const identity[] = { "TINYRUN_DAG_ID=", "TINYRUN_TASK_ID=", "TINYRUN_RUN_ID=",
-		                                "TINYRUN_TRY_NUMBER=", "TINYRUN_MAP_INDEX=" };
-	if (strncmp(var, "TINYRUN_", 8) != 0)
-		return true;
-	for (size_t i = 0; i < sizeof identity / sizeof *identity; i++)
-		if (strncmp(var, identity[i], strlen(identity[i])) == 0)
-			return true;
-	return false;
-}
-
-/* A connection handed over as a file (AIRFLOW_CONN_<ID>_FILE: the DAG factory's way of keeping it
- * out of `docker inspect`) reaches the program as AIRFLOW_CONN_<ID>, as it does on Kubernetes:
- * user code reads connections the way Airflow does, from the variable itself. */
-static int push_conn_from_file(struct strlist *env, const char *var)
-{
-	const char *eq = strchr(var, '=');
-	size_t len = (size_t)(eq - var);
-	if (strncmp(var, "AIRFLOW_CONN_", 13) != 0 || len < 13 + 5 || strncmp(eq - 5, "_FILE", 5) != 0)
-		return TR_EXIT_OK;
-	struct buf name = BUF_INIT;
-	buf_append(&name, var, len - 5);
-	char err[300], *value = NULL;
-	int rc = TR_EXIT_OK;
-	if (!getenv(buf_str(&name))) {
-		if (secret_getenv(buf_str(&name), true, &value, err, sizeof err) < 0)
-			rc = result_fail(TR_EXIT_USAGE, "connection", "%s", err);
-		else if (value) {
-			buf_printf(&name, "=%s", value);
-			strlist_push(env, buf_str(&name));
-		}
-	}
-	free(value);
-	buf_free(&name);
-	return rc;
-}
-
-/* Our environment (AIRFLOW_CONN_* unchanged, those given as files added as values) with
- * TINYRUN_RESULT_FILE and the snapshot's identity. Bytecode is not written: the snapshot folder
- * is shared and may be read-only. Returns TR_EXIT_OK with *out set, or the exit code. */
-static int child_env(const char *result_file, const char *sha, char ***out)
-{
-	struct strlist env = { 0 };
-	int rc = TR_EXIT_OK;
-	for (char **e = environ; *e && rc == TR_EXIT_OK; e++)
-		if (passes_to_program(*e)) {
-			strlist_push(&env, *e);
-			rc = push_conn_from_file(&env, *e);
-		}
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "TINYRUN_RESULT_FILE=%s", result_file);
-	strlist_push(&env, buf_str(&b));
-	buf_reset(&b);
-	buf_printf(&b, "TINYRUN_CODE_SHA256=%s", sha ? sha : "");
-	strlist_push(&env, buf_str(&b));
-	buf_free(&b);
+	int rc = progenv_init(env);
+	progenv_set(env, "TINYRUN_RESULT_FILE", result_file);
+	progenv_set(env, "TINYRUN_CODE_SHA256", sha ? sha : "");
 	if (!getenv("PYTHONDONTWRITEBYTECODE"))
-		strlist_push(&env, "PYTHONDONTWRITEBYTECODE=1");
-	strlist_push(&env, "");
-	free(env.items[env.len - 1]);
-	env.items[env.len - 1] = NULL; /* execve wants a NULL-terminated array */
-	if (rc != TR_EXIT_OK) {
-		strlist_free(&env);
-		return rc;
-	}
-	*out = env.items;
-	return TR_EXIT_OK;
-}
-
-/* The fields result_finish() adds last, which the program may not set. */
-static bool finish_field(const char *name)
-{
-	static const char *const names[] = { "status", "exit_code", "duration_ms", "error" };
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The program's JSON object joins the result; our own fields win a clash. */
-static int merge_result_file(const char *path, int rc)
-{
-	char *text = NULL;
-	size_t len;
-	int e = fs_read_file(path, RESULT_FILE_MAX, &text, &len);
-	if (e == ENOENT)
-		return rc;
-	cJSON *obj = e ? NULL : cJSON_ParseWithLength(text, len);
-	free(text);
-	if (!obj || !cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
-		int code = rc == TR_EXIT_OK ? TR_EXIT_FAILED : rc;
-		return result_fail(code, "result_file", "the program's result file (TINYRUN_RESULT_FILE) %s",
-		                   e == EFBIG ? "is larger than 1 MiB"
-		                   : e        ? strerror(e)
-		                              : "is not a JSON object");
-	}
-	cJSON *r = result_object();
-	while (obj->child) {
-		cJSON *item = cJSON_DetachItemViaPointer(obj, obj->child);
-		if (cJSON_HasObjectItem(r, item->string) || finish_field(item->string)) {
-			log_warn("result_file", "the result file's field '%s' is the launcher's own; it is dropped",
-			         item->string);
-			cJSON_Delete(item);
-		} else
-			cJSON_AddItemToObject(r, item->string, item);
-	}
-	cJSON_Delete(obj);
+		progenv_set(env, "PYTHONDONTWRITEBYTECODE", "1");
 	return rc;
 }
 
@@ -153,7 +46,7 @@ static int report_child(const struct child_status *st)
 }
 
 /* Run the program with env and take in its result file. */
-static int run_program(const char *dir, const struct strlist *args, char **env, const char *result_file)
+static int run_program(const char *dir, const struct strlist *args, char **env, const struct result_file *rf)
 {
 	char **argv = calloc(args->len + 2, sizeof *argv);
 	argv[0] = (char *)python;
@@ -166,32 +59,21 @@ static int run_program(const char *dir, const struct strlist *args, char **env, 
 	rc = rc < 0 ? result_fail(TR_EXIT_USAGE, "start", "%s (is --python right for this image?)", err)
 	            : report_child(&st);
 	free(argv);
-	return merge_result_file(result_file, rc);
+	return result_file_merge(rf, rc);
 }
 
 static int launch(const char *dir, const struct strlist *args, const char *sha)
 {
-	struct buf tmpdir = BUF_INIT, file = BUF_INIT;
-	buf_printf(&tmpdir, "%s/tinyrun-result-XXXXXX", cli_globals.workdir ? cli_globals.workdir : "/tmp");
-	if (!mkdtemp(tmpdir.data)) {
-		int rc = result_fail(TR_EXIT_FAILED, "workdir", "cannot create a folder in the workdir: %s",
-		                     strerror(errno));
-		buf_free(&tmpdir);
+	struct result_file rf;
+	int rc = result_file_create(&rf);
+	if (rc != TR_EXIT_OK)
 		return rc;
-	}
-	buf_printf(&file, "%s/result.json", tmpdir.data);
-	char **env = NULL;
-	int rc = child_env(file.data, sha, &env);
-	if (rc == TR_EXIT_OK) {
-		rc = run_program(dir, args, env, file.data);
-		for (char **e = env; *e; e++)
-			free(*e);
-		free(env);
-	}
-	unlink(file.data);
-	rmdir(tmpdir.data);
-	buf_free(&tmpdir);
-	buf_free(&file);
+	struct strlist env = { 0 };
+	rc = child_env(rf.path, sha, &env);
+	if (rc == TR_EXIT_OK)
+		rc = run_program(dir, args, strlist_terminate(&env), &rf);
+	strlist_free(&env);
+	result_file_remove(&rf);
 	return rc;
 }
 

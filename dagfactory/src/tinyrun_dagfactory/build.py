@@ -247,8 +247,8 @@ def operator_class(executor: str) -> type:
 
 
 def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, executor: str) -> dict[str, Any]:
-    if task.runner == "python":  # the team's own image; python-launcher's image only for the init container
-        ref = images.team_image(task.args["image"])
+    if task.runner in ("python", "spark"):  # the team's own image, the shim its ENTRYPOINT; python-launcher's
+        ref = images.team_image(task.args["image"])  # image only for the init container
         remote = executor == "kubernetes" and commands.is_remote_code(task)
         launcher = table.for_runner(task.runner) if remote else None
     else:

@@ -232,18 +232,27 @@ def python_tasks(spec: PipelineSpec, file: str) -> list[PipelineError]:
     return errors
 
 
+def team_image_error(spec: PipelineSpec, t: TaskSpec) -> str | None:
+    """Why a task's team image (python, spark: the shim is its ENTRYPOINT) is not pinned, or None."""
+    image = str(t.args.get("image", ""))
+    if IMAGE_ID.match(image):
+        if spec.executor == "kubernetes":
+            return f"an image ID is local to one Docker engine and Kubernetes cannot pull it: {_PIN_FIX}"
+    elif not IMAGE_DIGEST.match(image):
+        return f"{image!r} is not pinned (a tag can be moved to other code): {_PIN_FIX}"
+    return None
+
+
 def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
     errors: list[PipelineError] = []
 
     def bad(field: str, msg: str) -> None:
         errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
 
-    image, code = str(t.args.get("image", "")), str(t.args.get("code", ""))
-    if IMAGE_ID.match(image):
-        if spec.executor == "kubernetes":
-            bad("image", f"an image ID is local to one Docker engine and Kubernetes cannot pull it: {_PIN_FIX}")
-    elif not IMAGE_DIGEST.match(image):
-        bad("image", f"{image!r} is not pinned (a tag can be moved to other code): {_PIN_FIX}")
+    image_error = team_image_error(spec, t)
+    if image_error:
+        bad("image", image_error)
+    code = str(t.args.get("code", ""))
     if code.startswith("https://"):
         if "code_sha256" not in t.args:
             bad("code", "remote code needs code_sha256 (the snapshot's SHA-256, e.g. from `sha256sum snapshot.tar.gz`)")

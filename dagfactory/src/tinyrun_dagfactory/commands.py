@@ -2,16 +2,17 @@
 
 Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
 reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
-The postgres/sqlserver and python command lines follow the runner CLIs; dbt, spark and deploy-model
-are provisional until those runners land. python tasks run in the team's own image, whose ENTRYPOINT
-is python-launcher.
+The postgres/sqlserver, python and spark command lines follow the runner CLIs; dbt and deploy-model
+are provisional until those runners land. python and spark tasks run in the team's own image, whose
+ENTRYPOINT is python-launcher or spark-submit-runner.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from . import policy
+from . import policy, sparkjobs
 from .spec import TaskSpec
 
 
@@ -169,8 +170,19 @@ def _dbt(task: TaskSpec) -> list[str]:
 
 
 def _spark(task: TaskSpec) -> list[str]:
+    """spark-submit-runner in the team's Spark image: the job as JSON (read from the datakit at
+    parse time, sparkjobs), the task's connections, and for k8s:// masters the platform's policy:
+    the task's own pinned image for the driver and executors, and the connections' Secrets."""
     a = task.args
-    return ["submit", "--job", a["job"], *(_scalar(x) for x in a.get("args", []))]
+    argv = ["submit", "--job-json", json.dumps(a["job"], sort_keys=True, separators=(",", ":"))]
+    for conn in task.connections:
+        argv += ["--conn", conn]
+    if sparkjobs.is_k8s_master(task):
+        s = policy.settings()
+        argv += ["--k8s-image", a["image"], "--k8s-conn-secret-prefix", s.k8s_secret_prefix]
+        if s.k8s_namespace:
+            argv += ["--k8s-namespace", s.k8s_namespace]
+    return [*argv, "--", *(_scalar(x) for x in a.get("args", []))]
 
 
 def _deploy_model(task: TaskSpec) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checks, policy, schema
+from . import checks, policy, schema, sparkjobs
 from .errors import PipelineError, PipelineFileError
 from .spec import GroupSpec, PipelineSpec, TaskSpec, build_items, merge, walk
 from .yamlio import YamlSyntaxError, load_file, load_text
@@ -141,6 +141,7 @@ def parse_file(
     errors += checks.graph(spec, file)
     errors += checks.limits(spec, file)
     errors += checks.python_tasks(spec, file)
+    errors += sparkjobs.resolve(spec, file)
     if check_files:
         errors += checks.runner_args(spec, file, cache.is_file)
     if errors:

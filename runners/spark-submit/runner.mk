@@ -1,0 +1,1 @@
+$(eval $(call runner,spark-submit,$(DEPS_LIBS_cjson),spark-submit-runner))
