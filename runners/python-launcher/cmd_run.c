@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
+#include "runid.h"
 #include "secret.h"
 #include "signals.h"
 
@@ -22,19 +23,6 @@ static const char *python = "python3";
 static long timeout_ms, grace_ms = 8000;
 
 #define RESULT_FILE_MAX 1048576
-
-/* Of our own TINYRUN_* variables only the run identity reaches the program. */
-static bool passes_to_program(const char *var)
-{
-	static const char *const identity[] = { "TINYRUN_DAG_ID=", "TINYRUN_TASK_ID=", "TINYRUN_RUN_ID=",
-		                                "TINYRUN_TRY_NUMBER=", "TINYRUN_MAP_INDEX=" };
-	if (strncmp(var, "TINYRUN_", 8) != 0)
-		return true;
-	for (size_t i = 0; i < sizeof identity / sizeof *identity; i++)
-		if (strncmp(var, identity[i], strlen(identity[i])) == 0)
-			return true;
-	return false;
-}
 
 /* A connection handed over as a file (AIRFLOW_CONN_<ID>_FILE: the DAG factory's way of keeping it
  * out of `docker inspect`) reaches the program as AIRFLOW_CONN_<ID>, as it does on Kubernetes:
@@ -70,7 +58,7 @@ static int child_env(const char *result_file, const char *sha, char ***out)
 	struct strlist env = { 0 };
 	int rc = TR_EXIT_OK;
 	for (char **e = environ; *e && rc == TR_EXIT_OK; e++)
-		if (passes_to_program(*e)) {
+		if (runid_passes_to_child(*e)) {
 			strlist_push(&env, *e);
 			rc = push_conn_from_file(&env, *e);
 		}

@@ -19,7 +19,8 @@ UNIT_MUSL_DIR  := $(UNIT_TEST_DIR)/musl
 UNIT_NAMES     := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 # The runners' pure modules (no libpq/krb5/curl) that have unit tests or fuzzers.
 UNIT_RUNNER_SRCS := $(addprefix runners/postgres-runner/,sqlsplit.c psqlmeta.c script.c) \
-                    $(wildcard runners/ticket-sharer/ccfile.c) $(wildcard runners/python-launcher/tar*.c)
+                    $(wildcard runners/ticket-sharer/ccfile.c) $(wildcard runners/python-launcher/tar*.c) \
+                    $(addprefix runners/dbt-runner/,runresults.c dbtprofile.c)
 UNIT_RUNNER_DIRS := $(sort $(dir $(UNIT_RUNNER_SRCS)))
 UNIT_HEADERS     := $(wildcard common/*.h) $(wildcard $(UNIT_RUNNER_DIRS:%=%*.h)) tests/unit/tt.h
 UNIT_PURE_SRCS   := $(COMMON_PURE:%=common/%.c) $(UNIT_RUNNER_SRCS)

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import policy, resources
 from .errors import PipelineError
-from .images import IMAGE_DIGEST, IMAGE_ID
+from .images import IMAGE_DIGEST, IMAGE_ID, TEAM_IMAGE_RUNNERS
 from .spec import GroupSpec, PipelineSpec, TaskSpec, walk
 from .yamlio import line_of
 
@@ -223,27 +223,37 @@ def runner_args(spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] =
 
 
 def python_tasks(spec: PipelineSpec, file: str) -> list[PipelineError]:
-    """python tasks: a pinned team image (a digest on Kubernetes), https or file code, a digest for
-    remote code. Cheap and needed to build the operators, so checked on every parse."""
+    """Tasks in the team's own image (python, dbt): a pinned image (a digest on Kubernetes); python:
+    https or file code, a digest for remote code; dbt: a connection for its profile. Cheap and
+    needed to build the operators, so checked on every parse."""
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
-        if t.runner == "python":
-            errors.extend(_python_task(spec, file, t))
+        if t.runner in TEAM_IMAGE_RUNNERS:
+            errors.extend(_team_image_task(spec, file, t))
     return errors
 
 
-def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
+def _team_image_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
     errors: list[PipelineError] = []
 
     def bad(field: str, msg: str) -> None:
         errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
 
-    image, code = str(t.args.get("image", "")), str(t.args.get("code", ""))
+    image = str(t.args.get("image", ""))
     if IMAGE_ID.match(image):
         if spec.executor == "kubernetes":
             bad("image", f"an image ID is local to one Docker engine and Kubernetes cannot pull it: {_PIN_FIX}")
     elif not IMAGE_DIGEST.match(image):
         bad("image", f"{image!r} is not pinned (a tag can be moved to other code): {_PIN_FIX}")
+    if t.runner == "python":
+        _python_code(t, bad)
+    elif not t.conn:
+        bad("conn", "missing required field (dbt's profile is written from this connection: postgres or mssql)")
+    return errors
+
+
+def _python_code(t: TaskSpec, bad: Callable[[str, str], None]) -> None:
+    code = str(t.args.get("code", ""))
     if code.startswith("https://"):
         if "code_sha256" not in t.args:
             bad("code", "remote code needs code_sha256 (the snapshot's SHA-256, e.g. from `sha256sum snapshot.tar.gz`)")
@@ -255,7 +265,6 @@ def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineErr
     program = str(t.args.get("program", ""))
     if program.startswith("/") or ".." in program.split("/"):
         bad("program", "must be a relative path inside the code snapshot")
-    return errors
 
 
 def pipeline_policy(spec: PipelineSpec, file: str, doc: Any) -> list[PipelineError]:
