@@ -65,8 +65,8 @@ def test_good_dbt_pipeline_is_valid(tmp_path: Path) -> None:
         (_edit(TEAM_DIGEST, "team/dbt:1.10"), "p.yaml:7: marts/build: image: 'team/dbt:1.10' is not pinned"),
         (_edit(f"    image: {TEAM_DIGEST}\n", ""), "p.yaml:5: marts/build: image: missing required field"),
         (_edit("    conn: warehouse\n", ""), "p.yaml:5: marts/build: conn: missing required field (dbt's profile"),
-        (_edit("command: build", "command: deps"), "p.yaml:10: marts/build: command: "),
-        (_edit("threads: 4", "threads: 0"), "p.yaml:17: marts/build: threads: "),
+        (_edit("command: build", "command: deps"), "p.yaml:9: marts/build: command: 'deps' is not one of: build, run, test"),
+        (_edit("threads: 4", "threads: 0"), "p.yaml:16: marts/build: threads: 0 is less than the minimum of 1"),
         (
             _edit("tags: [t]\n", "tags: [t]\nexecutor: kubernetes\n", _edit(TEAM_DIGEST, TEAM_ID)),
             "p.yaml:8: marts/build: image: an image ID is local to one Docker engine",
@@ -130,7 +130,7 @@ def test_same_image_and_arguments_under_docker_and_kubernetes(tmp_path: Path, ai
         assert_valid_pod(pod)
         (base,) = [c for c in pod["spec"]["containers"] if c["name"] == "base"]
         assert base["image"] == TEAM_DIGEST and base["args"] == argv
-        assert "command" not in base  # the image's ENTRYPOINT is dbt-runner
+        assert not base.get("command")  # the image's ENTRYPOINT, dbt-runner, runs
         assert not pod["spec"].get("initContainers")
         assert base["securityContext"]["readOnlyRootFilesystem"] is True
         assert "/tmp" in {m["mountPath"] for m in base["volumeMounts"]}  # dbt-runner's --workdir
