@@ -1,5 +1,5 @@
-/* fsutil: reading small files whole, removing a folder tree, the one "write all of this buffer" loop, and the one atomic
- * file writer for every file others read (sink outputs, XCom, published ticket caches).
+/* fsutil: reading small files whole, removing a folder tree, the one "write all of this buffer" loop, and the one
+ * atomic file writer for every file others read (sink outputs, XCom, published ticket caches).
  *
  * An atomic file is written under a temporary name next to its target: the name ends with a
  * random suffix from getrandom() and is created with O_EXCL, so it is unique per process and per

@@ -23,7 +23,7 @@
 
 extern char **environ;
 
-#define RESULTS_MAX ((size_t)512 * 1024 * 1024)
+#define RESULTS_MAX          ((size_t)512 * 1024 * 1024)
 #define APPLICATION_NAME_MAX 63
 
 /* Which of our flags a dbt command takes, and the results file it writes. */
@@ -83,8 +83,9 @@ static int check_flags(const struct dbt_command *dc)
 	if (flags.threads < 0 || flags.threads > 1024)
 		return result_fail(TR_EXIT_USAGE, "usage", "--threads must be between 1 and 1024");
 	if (!flags.conn && !flags.conn_file)
-		return result_fail(TR_EXIT_USAGE, "usage", "--conn ID (or --conn-file PATH) is required: dbt's profile "
-		                                           "is written from that Airflow connection");
+		return result_fail(TR_EXIT_USAGE, "usage",
+		                   "--conn ID (or --conn-file PATH) is required: dbt's profile "
+		                   "is written from that Airflow connection");
 	if (flags.artifacts && access(flags.artifacts, W_OK | X_OK) < 0)
 		return result_fail(TR_EXIT_USAGE, "usage", "--artifacts %s: %s (it must be a writable folder)",
 		                   flags.artifacts, strerror(errno));
@@ -116,7 +117,8 @@ static int load_profile(struct profile *prof)
 	int rc = conn_load(flags.conn, flags.conn_file, &c, err, sizeof err);
 	if (rc) {
 		conn_free(&c);
-		return result_fail(rc, "connection", "%s", err);
+		result_fail(rc, "connection", "%s", err);
+		return rc;
 	}
 	char *app = runid_application_name("dbt-runner", APPLICATION_NAME_MAX);
 	struct profile_opts po = { .profile_name = flags.profile_name,
@@ -127,7 +129,7 @@ static int load_profile(struct profile *prof)
 	rc = profile_build(&c, &po, prof, err, sizeof err);
 	free(app);
 	if (rc)
-		rc = result_fail(rc, "connection", "%s%s%s", flags.conn ? flags.conn : flags.conn_file, ": ", err);
+		result_fail(rc, "connection", "%s: %s", flags.conn ? flags.conn : flags.conn_file, err);
 	else
 		cJSON_AddStringToObject(result_object(), "adapter", prof->adapter);
 	conn_free(&c);
@@ -172,8 +174,9 @@ static char **dbt_env(const char *work, const struct profile *prof)
 	struct strlist env = { 0 };
 	bool stats_set = false;
 	for (char **e = environ; *e; e++) {
-		if (!runid_passes_to_child(*e) || strncmp(*e, "AIRFLOW_CONN_", 13) == 0 || named(*e, "DBT_TARGET_PATH") ||
-		    named(*e, "DBT_LOG_PATH") || strncmp(*e, "DBT_ENV_SECRET_", 15) == 0)
+		if (!runid_passes_to_child(*e) || strncmp(*e, "AIRFLOW_CONN_", 13) == 0 ||
+		    named(*e, "DBT_TARGET_PATH") || named(*e, "DBT_LOG_PATH") ||
+		    strncmp(*e, "DBT_ENV_SECRET_", 15) == 0)
 			continue;
 		stats_set = stats_set || named(*e, "DBT_SEND_ANONYMOUS_USAGE_STATS");
 		strlist_push(&env, *e);
@@ -248,7 +251,8 @@ static int report_dbt(const struct child_status *st)
 	if (st->exit_code == TR_EXIT_FAILED)
 		return result_fail(TR_EXIT_FAILED, "dbt", "dbt reported failed or errored nodes (see failing_nodes)");
 	if (st->exit_code == TR_EXIT_USAGE)
-		return result_fail(TR_EXIT_USAGE, "dbt", "dbt stopped with an error before running nodes (see its log)");
+		return result_fail(TR_EXIT_USAGE, "dbt",
+		                   "dbt stopped with an error before running nodes (see its log)");
 	if (st->exit_code != TR_EXIT_OK)
 		return result_fail(st->exit_code, "dbt", "dbt ended with exit code %d (see its log)", st->exit_code);
 	return TR_EXIT_OK;
@@ -306,9 +310,11 @@ static int run_dbt(const struct dbt_command *dc, const char *project, const char
 {
 	struct strlist argv = dbt_argv(dc, project, work, extra);
 	char **env = dbt_env(work, prof);
-	struct child_opts co = {
-		.timeout_ms = flags.timeout_ms, .grace_ms = flags.grace_ms, .envp = env, .term_as = SIGINT, .stdout_to = 2
-	};
+	struct child_opts co = { .timeout_ms = flags.timeout_ms,
+		                 .grace_ms = flags.grace_ms,
+		                 .envp = env,
+		                 .term_as = SIGINT,
+		                 .stdout_to = 2 };
 	struct child_status st;
 	char err[300];
 	log_info("start", "dbt %s in %s (target %s)", dc->words, project, flags.target);
@@ -409,7 +415,7 @@ static const struct opt dbt_opts[] = {
 	const struct cmd var = {                                                                           \
 		.name = "dbt-runner " words,                                                               \
 		.usage = "--conn ID [flags] [-- DBT-ARGS...]",                                              \
-		.summary = what,                                                                           \
+		.summary = (what),                                                                           \
 		.description = DBT_MANUAL,                                                                 \
 		.opts = dbt_opts,                                                                          \
 		.run = run_main,                                                                           \

@@ -70,12 +70,14 @@ struct writer {
 static void fail(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct writer *w, const char *fmt, ...)
 {
-	if (w->rc)
-		return; /* the first problem is the one to report */
+	struct buf msg = BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(w->err, w->errlen, fmt, ap);
+	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (!w->rc) /* the first problem is the one to report */
+		snprintf(w->err, w->errlen, "%s", buf_str(&msg));
+	buf_free(&msg);
 	w->rc = TR_EXIT_USAGE;
 }
 
@@ -150,12 +152,8 @@ static void put_field(struct writer *w, const struct field *f, const char *value
 {
 	bool flag;
 	switch (f->kind) {
-	case F_STRING:
-		put_string(w, f->key, value);
-		break;
-	case F_SECRET:
-		put_secret(w, f->key, value);
-		break;
+	case F_STRING: put_string(w, f->key, value); break;
+	case F_SECRET: put_secret(w, f->key, value); break;
 	case F_INT:
 		if (is_whole_number(value))
 			buf_printf(&w->yaml, "      %s: %s\n", f->key, value);

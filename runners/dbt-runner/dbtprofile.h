@@ -13,10 +13,10 @@
 #include "strlist.h"
 
 struct profile_opts {
-	const char *profile_name; /* the top-level key (dbt --profile) */
-	const char *target;       /* the output's name (dbt --target) */
-	const char *schema;       /* the target schema; NULL: the extra "schema", else public / dbo */
-	long threads;             /* 0: 1 */
+	const char *profile_name;     /* the top-level key (dbt --profile) */
+	const char *target;           /* the output's name (dbt --target) */
+	const char *schema;           /* the target schema; NULL: the extra "schema", else public / dbo */
+	long threads;                 /* 0: 1 */
 	const char *application_name; /* postgres, unless the extra sets it; NULL: dbt's default */
 };
 

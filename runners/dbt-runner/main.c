@@ -6,8 +6,8 @@
 
 static const struct opt global_opts[] = { CLI_GLOBAL_OPTS, { 0 } };
 
-static const struct cmd *const subcommands[] = { &cmd_build,   &cmd_run,     &cmd_test, &cmd_seed,  &cmd_snapshot,
-	                                         &cmd_source,  &cmd_compile, &cmd_docs, &cmd_debug, NULL };
+static const struct cmd *const subcommands[] = { &cmd_build,  &cmd_run,     &cmd_test, &cmd_seed,  &cmd_snapshot,
+	                                         &cmd_source, &cmd_compile, &cmd_docs, &cmd_debug, NULL };
 
 static const struct cmd root = {
 	.name = "dbt-runner",

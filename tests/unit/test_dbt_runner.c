@@ -21,25 +21,27 @@ static char *summary_text(const char *doc)
 }
 
 #define META                                                                                                           \
-	"\"metadata\": {\"dbt_schema_version\": \"https://schemas.getdbt.com/dbt/run-results/v6.json\", "               \
+	"\"metadata\": {\"dbt_schema_version\": \"https://schemas.getdbt.com/dbt/run-results/v6.json\", "              \
 	"\"dbt_version\": \"1.10.15\", \"invocation_id\": \"666f342b-4944\", \"env\": {}}, "
 
 static void counts_statuses_and_names_failures(void)
 {
-	char *s = summary_text("{" META "\"elapsed_time\": 4.5, \"results\": ["
-	                       "{\"status\": \"success\", \"unique_id\": \"model.p.a\", \"message\": \"SELECT 1\"},"
-	                       "{\"status\": \"pass\", \"unique_id\": \"test.p.t1\", \"message\": null},"
-	                       "{\"status\": \"fail\", \"unique_id\": \"test.p.known\", "
-	                       "\"message\": \"Got 1 result, configured to fail if != 0\\nmore\"},"
-	                       "{\"status\": \"error\", \"unique_id\": \"model.p.b\", \"message\": \"Database Error\\n  "
-	                       "relation does not exist\"},"
-	                       "{\"status\": \"warn\", \"unique_id\": \"test.p.w\", \"message\": \"Got 2\"},"
-	                       "{\"status\": \"skipped\", \"unique_id\": \"model.p.c\", \"message\": null},"
-	                       "{\"status\": \"no-op\", \"unique_id\": \"model.p.d\"}]}");
-	CHECK_STR(s, "{\"dbt_version\":\"1.10.15\",\"invocation_id\":\"666f342b-4944\",\"elapsed_s\":4.5,\"nodes\":7,"
-	             "\"counts\":{\"success\":2,\"error\":1,\"fail\":1,\"warn\":1,\"skipped\":1,\"no-op\":1},"
-	             "\"failing_nodes\":[{\"unique_id\":\"test.p.known\",\"message\":\"Got 1 result, configured to fail "
-	             "if != 0\"},{\"unique_id\":\"model.p.b\",\"message\":\"Database Error\"}]}");
+	char *s =
+	        summary_text("{" META "\"elapsed_time\": 4.5, \"results\": ["
+	                     "{\"status\": \"success\", \"unique_id\": \"model.p.a\", \"message\": \"SELECT 1\"},"
+	                     "{\"status\": \"pass\", \"unique_id\": \"test.p.t1\", \"message\": null},"
+	                     "{\"status\": \"fail\", \"unique_id\": \"test.p.known\", "
+	                     "\"message\": \"Got 1 result, configured to fail if != 0\\nmore\"},"
+	                     "{\"status\": \"error\", \"unique_id\": \"model.p.b\", \"message\": \"Database Error\\n  "
+	                     "relation does not exist\"},"
+	                     "{\"status\": \"warn\", \"unique_id\": \"test.p.w\", \"message\": \"Got 2\"},"
+	                     "{\"status\": \"skipped\", \"unique_id\": \"model.p.c\", \"message\": null},"
+	                     "{\"status\": \"no-op\", \"unique_id\": \"model.p.d\"}]}");
+	CHECK_STR(s,
+	          "{\"dbt_version\":\"1.10.15\",\"invocation_id\":\"666f342b-4944\",\"elapsed_s\":4.5,\"nodes\":7,"
+	          "\"counts\":{\"success\":2,\"error\":1,\"fail\":1,\"warn\":1,\"skipped\":1,\"no-op\":1},"
+	          "\"failing_nodes\":[{\"unique_id\":\"test.p.known\",\"message\":\"Got 1 result, configured to fail "
+	          "if != 0\"},{\"unique_id\":\"model.p.b\",\"message\":\"Database Error\"}]}");
 	free(s);
 }
 
@@ -58,8 +60,8 @@ static void failing_nodes_stop_at_20(void)
 {
 	char doc[8192] = "{\"results\": [";
 	for (int i = 0; i < 25; i++)
-		snprintf(doc + strlen(doc), sizeof doc - strlen(doc), "%s{\"status\": \"error\", \"unique_id\": \"m.%d\"}",
-		         i ? "," : "", i);
+		snprintf(doc + strlen(doc), sizeof doc - strlen(doc),
+		         "%s{\"status\": \"error\", \"unique_id\": \"m.%d\"}", i ? "," : "", i);
 	strcat(doc, "]}");
 	char err[100];
 	cJSON *s = runresults_summary(doc, strlen(doc), err, sizeof err);
@@ -122,8 +124,9 @@ static void postgres_profile_keeps_the_password_out(void)
 {
 	struct profile p;
 	int rc = -1;
-	struct profile_opts o = { .profile_name = "tinyrun", .target = "prod", .threads = 4,
-		                  .application_name = "tinyrun/dag/task" };
+	struct profile_opts o = {
+		.profile_name = "tinyrun", .target = "prod", .threads = 4, .application_name = "tinyrun/dag/task"
+	};
 	char *y = profile_of("postgres://etl:s%40cret-pw@db.example.com:6432/dwh?sslmode=verify-full&schema=marts&"
 	                     "connect_timeout=10&cursor=x",
 	                     &o, &p, &rc);
@@ -213,10 +216,11 @@ static void sqlserver_kerberos_has_no_login(void)
 {
 	struct profile p;
 	int rc = -1;
-	char *y = profile_of("{\"conn_type\": \"mssql\", \"host\": \"sql.corp\", \"schema\": \"dw\", \"login\": \"x\", "
-	                     "\"extra\": {\"authentication\": \"ActiveDirectoryIntegrated\", \"driver\": \"ODBC Driver 17 "
-	                     "for SQL Server\"}}",
-	                     &defaults, &p, &rc);
+	char *y = profile_of(
+	        "{\"conn_type\": \"mssql\", \"host\": \"sql.corp\", \"schema\": \"dw\", \"login\": \"x\", "
+	        "\"extra\": {\"authentication\": \"ActiveDirectoryIntegrated\", \"driver\": \"ODBC Driver 17 "
+	        "for SQL Server\"}}",
+	        &defaults, &p, &rc);
 	CHECK_INT(rc, 0);
 	CHECK_CONTAINS(y, "      driver: \"ODBC Driver 17 for SQL Server\"\n");
 	CHECK_CONTAINS(y, "      authentication: \"ActiveDirectoryIntegrated\"\n");
