@@ -7,6 +7,7 @@
 #   bench/python_launcher_bench.py (vs tini and dumb-init, and vs curl | sha256sum + tar),
 #   bench/sqlserver_bench.py (vs freebcp and tsql, against the TDS test server of tests/tds)
 #   bench/spark_bench.py (spark-submit-runner's overhead over spark-submit itself)
+#   bench/dbt_bench.py (dbt-runner vs the same dbt command run directly; dbt from build/venv-dbt)
 #       build/venv's Python 3.11 (dag-factory and Airflow live there);
 #   bench/pg_client.py (the psycopg2 contestant)
 #       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
@@ -17,6 +18,7 @@ BENCH_JSON  := $(BUILD)/bench.json
 BENCH_PY_JSON := $(BUILD)/bench-python-launcher.json
 BENCH_SQLSERVER_JSON := $(BUILD)/bench-sqlserver.json
 BENCH_SPARK_JSON := $(BUILD)/bench-spark-submit.json
+BENCH_DBT_JSON := $(BUILD)/bench-dbt-runner.json
 BENCH_HELLO := $(BUILD)/bench/hello
 BENCH_ARGS  ?=
 
@@ -26,7 +28,7 @@ $(BENCH_HELLO): bench/hello.c | $(HOST_STAMP)
 	$(MUSL_CC) -static -Os -s -o $@ $<
 
 .PHONY: bench
-bench: all images $(VENV_STAMP) $(BENCH_HELLO)
+bench: all images $(VENV_STAMP) $(VENV_DBT_STAMP) $(BENCH_HELLO)
 	$(VENV)/bin/python bench/run.py --bin $(BIN) --hello $(BENCH_HELLO) \
 		--version $(VERSION) --json $(BENCH_JSON) $(BENCH_ARGS)
 	$(VENV)/bin/python bench/python_launcher_bench.py --bin $(BIN) --hello $(BENCH_HELLO) > $(BENCH_PY_JSON).tmp
@@ -35,3 +37,5 @@ bench: all images $(VENV_STAMP) $(BENCH_HELLO)
 	mv $(BENCH_SQLSERVER_JSON).tmp $(BENCH_SQLSERVER_JSON) && cat $(BENCH_SQLSERVER_JSON)
 	$(VENV)/bin/python bench/spark_bench.py --bin $(BIN) --hello $(BENCH_HELLO) > $(BENCH_SPARK_JSON).tmp
 	mv $(BENCH_SPARK_JSON).tmp $(BENCH_SPARK_JSON) && cat $(BENCH_SPARK_JSON)
+	$(VENV)/bin/python bench/dbt_bench.py --bin $(BIN) --hello $(BENCH_HELLO) --dbt $(VENV_DBT)/bin/dbt > $(BENCH_DBT_JSON).tmp
+	mv $(BENCH_DBT_JSON).tmp $(BENCH_DBT_JSON) && cat $(BENCH_DBT_JSON)

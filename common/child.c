@@ -69,7 +69,9 @@ static void exec_child(const char *file, char *const argv[], const struct child_
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	int e = 0;
-	if (opts->dir && chdir(opts->dir) < 0)
+	if (opts->stdout_to > 0 && opts->stdout_to != STDOUT_FILENO && dup2(opts->stdout_to, STDOUT_FILENO) < 0)
+		e = errno;
+	if (!e && opts->dir && chdir(opts->dir) < 0)
 		e = errno;
 	if (!e) {
 		if (opts->envp)
@@ -150,6 +152,12 @@ static bool reap(struct run_state *rs)
 	}
 }
 
+/* What the group gets for a stop request: SIGTERM, or the caller's stand-in for it. */
+static int as_sent(const struct run_state *rs, int sig)
+{
+	return sig == SIGTERM && rs->opts->term_as > 0 ? rs->opts->term_as : sig;
+}
+
 static void begin_stop(struct run_state *rs)
 {
 	if (!rs->kill_at)
@@ -160,7 +168,7 @@ static void on_signal(struct run_state *rs, int sig)
 {
 	if (sig == SIGCHLD)
 		return;
-	kill(-rs->pid, sig);
+	kill(-rs->pid, as_sent(rs, sig));
 	if (is_stop_signal(sig)) {
 		if (!rs->st->stop_signal)
 			rs->st->stop_signal = sig;
@@ -187,7 +195,7 @@ static void wait_step(struct run_state *rs, const sigset_t *set)
 	if (rs->timeout_at && now >= rs->timeout_at && !rs->main_done) {
 		rs->timeout_at = 0;
 		rs->st->timed_out = true;
-		kill(-rs->pid, SIGTERM);
+		kill(-rs->pid, as_sent(rs, SIGTERM));
 		begin_stop(rs);
 	}
 	if (rs->main_done && rs->kill_at && now < rs->kill_at)

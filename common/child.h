@@ -19,6 +19,13 @@ struct child_opts {
 	long grace_ms;     /* between SIGTERM and SIGKILL (0: SIGKILL at once) */
 	const char *dir;   /* working directory of the program, NULL: ours */
 	char *const *envp; /* environment of the program, NULL: ours */
+	/* The signal the group gets when we are asked to stop with SIGTERM or the timeout expires
+	 * (0: SIGTERM). Some programs clean up only on SIGINT: dbt cancels its queries on
+	 * KeyboardInterrupt, while Python's default SIGTERM ends it with the queries still running. */
+	int term_as;
+	/* 0: the program writes to our stdout; else its stdout is this descriptor (2: its output joins
+	 * our stderr, keeping our stdout for the result line). */
+	int stdout_to;
 };
 
 struct child_status {

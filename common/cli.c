@@ -317,6 +317,16 @@ static int dispatch(const struct cmd *root, const struct strlist *rest)
 	return sub->run(sub, (int)rest->len, rest->items);
 }
 
+int cli_run_group(const struct cmd *group, int argc, char **argv)
+{
+	struct strlist rest = { 0 };
+	int rc = cli_parse(group, argc, argv, &rest);
+	if (rc == 0)
+		rc = dispatch(group, &rest);
+	strlist_free(&rest);
+	return rc;
+}
+
 int cli_main(const struct cmd *root, int argc, char **argv)
 {
 	struct strlist rest = { 0 };

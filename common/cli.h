@@ -55,6 +55,10 @@ int cli_parse(const struct cmd *cmd, int argc, char **argv, struct strlist *rest
  * Returns the exit code, so a runner's main is `return cli_main(&root, argc, argv);`. */
 int cli_main(const struct cmd *root, int argc, char **argv);
 
+/* The run() of a command group (a subcommand that has subcommands: "dbt-runner source freshness"):
+ * parse the group's flags, then run the subcommand its first positional argument names. */
+int cli_run_group(const struct cmd *group, int argc, char **argv);
+
 /* The global flags every runner has; put CLI_GLOBAL_OPTS at the head of the root's table. */
 struct cli_globals {
 	const char *log_format;

@@ -1,8 +1,10 @@
-/* fsutil: whole-file reads, the write loop and the atomic file writer. */
+/* fsutil: whole-file reads, the write loop, the atomic file writer and tree removal. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +168,51 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		return rc;
 	}
 	return atomic_commit(&f);
+}
+
+int fs_copy_atomic(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno;
+	struct atomic_file f;
+	int rc = atomic_open(&f, dst, mode, (gid_t)-1);
+	char chunk[65536];
+	while (!rc) {
+		ssize_t n = read(in, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? errno : 0;
+			break;
+		}
+		rc = fs_write_all(f.fd, chunk, (size_t)n);
+	}
+	close(in);
+	if (rc) {
+		if (f.tmp)
+			atomic_abort(&f);
+		return rc;
+	}
+	return atomic_commit(&f);
+}
+
+static int first_error;
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	int r = type == FTW_DP ? rmdir(path) : unlink(path);
+	if (r < 0 && errno != ENOENT && !first_error)
+		first_error = errno;
+	return 0; /* go on: remove as much as we can */
+}
+
+int fs_remove_tree(const char *path)
+{
+	first_error = 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT && !first_error)
+		first_error = errno;
+	return first_error;
 }

@@ -1,5 +1,5 @@
-/* fsutil: reading small files whole, the one "write all of this buffer" loop, and the one atomic
- * file writer for every file others read (sink outputs, XCom, published ticket caches).
+/* fsutil: reading small files whole, removing a folder tree, the one "write all of this buffer" loop, and the one
+ * atomic file writer for every file others read (sink outputs, XCom, published ticket caches).
  *
  * An atomic file is written under a temporary name next to its target: the name ends with a
  * random suffix from getrandom() and is created with O_EXCL, so it is unique per process and per
@@ -36,5 +36,13 @@ void atomic_abort(struct atomic_file *f);
 
 /* atomic_open + fs_write_all + atomic_commit. Returns 0 or an errno value. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, gid_t gid);
+
+/* Copy the file src to dst through the atomic writer (streamed, any size). Returns 0 or an errno
+ * value; dst is then untouched. */
+int fs_copy_atomic(const char *src, const char *dst, mode_t mode);
+
+/* Remove path and, when it is a folder, everything under it (symbolic links are removed, never
+ * followed). Returns 0 (also when path does not exist) or the first errno value met. */
+int fs_remove_tree(const char *path);
 
 #endif

@@ -2,7 +2,6 @@
 #include "progenv.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,24 +12,12 @@
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
+#include "runid.h"
 #include "secret.h"
 
 extern char **environ;
 
 #define RESULT_FILE_MAX 1048576
-
-/* Of our own TINYRUN_* variables only the run identity reaches the program. */
-static bool passes_to_program(const char *var)
-{
-	static const char *const identity[] = { "TINYRUN_DAG_ID=", "TINYRUN_TASK_ID=", "TINYRUN_RUN_ID=",
-		                                "TINYRUN_TRY_NUMBER=", "TINYRUN_MAP_INDEX=" };
-	if (strncmp(var, "TINYRUN_", 8) != 0)
-		return true;
-	for (size_t i = 0; i < sizeof identity / sizeof *identity; i++)
-		if (strncmp(var, identity[i], strlen(identity[i])) == 0)
-			return true;
-	return false;
-}
 
 /* AIRFLOW_CONN_<ID>_FILE=PATH adds AIRFLOW_CONN_<ID>=<the file's text>, unless that is set. */
 static int push_conn_from_file(struct strlist *env, const char *var)
@@ -58,7 +45,7 @@ int progenv_init(struct strlist *env)
 {
 	int rc = TR_EXIT_OK;
 	for (char **e = environ; *e && rc == TR_EXIT_OK; e++)
-		if (strchr(*e, '=') && passes_to_program(*e)) {
+		if (strchr(*e, '=') && runid_passes_to_child(*e)) {
 			strlist_push(env, *e);
 			rc = push_conn_from_file(env, *e);
 		}

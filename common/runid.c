@@ -6,10 +6,23 @@
 
 #include "buf.h"
 
+static const char *const parts[] = { "TINYRUN_DAG_ID", "TINYRUN_TASK_ID", "TINYRUN_RUN_ID", "TINYRUN_TRY_NUMBER",
+	                             "TINYRUN_MAP_INDEX" };
+
+bool runid_passes_to_child(const char *var)
+{
+	if (strncmp(var, "TINYRUN_", 8) != 0)
+		return true;
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		size_t n = strlen(parts[i]);
+		if (strncmp(var, parts[i], n) == 0 && var[n] == '=')
+			return true;
+	}
+	return false;
+}
+
 char *runid_application_name(const char *runner, size_t max)
 {
-	static const char *const parts[] = { "TINYRUN_DAG_ID", "TINYRUN_TASK_ID", "TINYRUN_RUN_ID",
-		                             "TINYRUN_TRY_NUMBER", "TINYRUN_MAP_INDEX" };
 	struct buf b = BUF_INIT;
 	buf_puts(&b, "tinyrun");
 	const char *dag = getenv(parts[0]);

@@ -10,10 +10,10 @@ $(VENV_STAMP): $(PY_REQS) | $(HOST_STAMP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e dagfactory
 	touch $@
 
-include tests/unit/unit.mk tests/fuzz/fuzz.mk
+include tests/unit/unit.mk tests/fuzz/fuzz.mk tests/dbt/dbt.mk
 
 .PHONY: test venv
 venv: $(VENV_STAMP)
 
-test: lint all images $(VENV_STAMP) unit-tests fuzz-smoke
+test: lint all images $(VENV_STAMP) venv-dbt unit-tests fuzz-smoke
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -q -rfEs tests

@@ -21,8 +21,8 @@ VARIANT = "minbase"
 PACKAGES = ("python3-minimal",)
 
 
-def _key() -> str:
-    text = "\n".join([SUITE, VARIANT, *PACKAGES])
+def _key(packages: tuple[str, ...] = PACKAGES) -> str:
+    text = "\n".join([SUITE, VARIANT, *packages])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -51,9 +51,9 @@ def _apt_mirror() -> str:
     raise RuntimeError(f"no apt source for {SUITE} in /etc/apt: cannot debootstrap")
 
 
-def rootfs_tarball(repo_root: Path) -> Path:
+def rootfs_tarball(repo_root: Path, packages: tuple[str, ...] = PACKAGES) -> Path:
     """build/rootfs/<suite>-<key>.tar.gz, made with debootstrap when missing."""
-    out = repo_root / "build" / "rootfs" / f"{SUITE}-{_key()}.tar.gz"
+    out = repo_root / "build" / "rootfs" / f"{SUITE}-{_key(packages)}.tar.gz"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def rootfs_tarball(repo_root: Path) -> Path:
     try:
         root = work / "root"
         subprocess.run(
-            ["debootstrap", f"--variant={VARIANT}", f"--include={','.join(PACKAGES)}", SUITE, str(root), _apt_mirror()],
+            ["debootstrap", f"--variant={VARIANT}", f"--include={','.join(packages)}", SUITE, str(root), _apt_mirror()],
             check=True,
             capture_output=True,
         )
@@ -78,10 +78,13 @@ def rootfs_tarball(repo_root: Path) -> Path:
     return out
 
 
-def runtime_image(repo_root: Path) -> str:
-    """The image tinyrun-test/bookworm-python:<key> (imported from the cached tarball); its tag."""
-    tag = f"tinyrun-test/{SUITE}-python:{_key()}"
+def runtime_image(repo_root: Path, packages: tuple[str, ...] = PACKAGES) -> str:
+    """The image tinyrun-test/bookworm-python:<key> (imported from the cached tarball); its tag.
+    ``packages`` replaces the default package list (e.g. python3-venv for an image that builds a venv)."""
+    tag = f"tinyrun-test/{SUITE}-python:{_key(packages)}"
     probe = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False)
     if probe.returncode != 0:
-        subprocess.run(["docker", "import", str(rootfs_tarball(repo_root)), tag], check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "import", str(rootfs_tarball(repo_root, packages)), tag], check=True, capture_output=True
+        )
     return tag

@@ -208,9 +208,42 @@ static void own_process_group_dir_and_env(void)
 	CHECK_INT(st.exit_code, 0);
 }
 
+static void term_as_sends_its_stand_in(void)
+{
+	/* The program tells SIGINT from SIGTERM; with term_as our SIGTERM reaches it as SIGINT, and
+	 * so does the timeout's. The stop signal we report stays SIGTERM. */
+	struct child_status st;
+	struct child_opts o = { .grace_ms = 2000, .term_as = SIGINT };
+	CHECK_INT(run_sh("trap 'exit 20' INT; trap 'exit 30' TERM; kill -TERM $PPID; sleep 5 & wait", &o, &st), 0);
+	CHECK_INT(st.exit_code, 20);
+	CHECK_INT(st.stop_signal, SIGTERM);
+	struct child_opts t = { .timeout_ms = 100, .grace_ms = 2000, .term_as = SIGINT };
+	CHECK_INT(run_sh("trap 'exit 21' INT; trap 'exit 31' TERM; sleep 5 & wait", &t, &st), 0);
+	CHECK(st.timed_out);
+	CHECK_INT(st.exit_code, 21);
+	CHECK(no_child_left());
+}
+
+static void stdout_to_redirects_the_programs_output(void)
+{
+	struct tt_capture out, err;
+	tt_capture_start(&out, 1);
+	tt_capture_start(&err, 2);
+	struct child_opts o = { .grace_ms = 1000, .stdout_to = 2 };
+	struct child_status st;
+	CHECK_INT(run_sh("echo to-stdout; echo to-stderr >&2", &o, &st), 0);
+	char *e = tt_capture_end(&err), *s = tt_capture_end(&out);
+	CHECK_INT(st.exit_code, 0);
+	CHECK_STR(s, "");
+	CHECK_STR(e, "to-stdout\nto-stderr\n");
+	free(e);
+	free(s);
+}
+
 TT_MAIN(TT_CASE(exit_code_passes_through), TT_CASE(killed_by_signal_is_128_plus_n), TT_CASE(missing_program_is_127),
         TT_CASE(stop_signal_reaches_the_group), TT_CASE(user_signals_are_forwarded), TT_CASE(default_term_gives_143),
         TT_CASE(timeout_stops_the_group), TT_CASE(grace_ends_with_sigkill),
         TT_CASE(stop_then_grace_reports_the_stop_signal), TT_CASE(orphans_are_reaped_and_ended),
         TT_CASE(orphans_ignoring_term_get_killed), TT_CASE(signal_state_is_clean_before_exec),
-        TT_CASE(own_process_group_dir_and_env))
+        TT_CASE(own_process_group_dir_and_env), TT_CASE(term_as_sends_its_stand_in),
+        TT_CASE(stdout_to_redirects_the_programs_output))

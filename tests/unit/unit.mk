@@ -21,7 +21,8 @@ UNIT_NAMES     := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 UNIT_RUNNER_SRCS := $(addprefix runners/postgres-runner/,sqlsplit.c psqlmeta.c script.c) \
                     $(wildcard runners/ticket-sharer/ccfile.c) $(wildcard runners/python-launcher/tar*.c) \
                     $(wildcard $(addprefix runners/sqlserver-runner/,tsqlscript.c tdsvalue.c rowtext.c)) \
-                    $(addprefix runners/spark-submit/,jobspec.c k8sstatus.c sparkcmd.c sparkconn.c)
+                    $(addprefix runners/spark-submit/,jobspec.c k8sstatus.c sparkcmd.c sparkconn.c) \
+                    $(addprefix runners/dbt-runner/,runresults.c dbtprofile.c)
 UNIT_RUNNER_DIRS := $(sort $(dir $(UNIT_RUNNER_SRCS)))
 UNIT_HEADERS     := $(wildcard common/*.h) $(wildcard $(UNIT_RUNNER_DIRS:%=%*.h)) tests/unit/tt.h
 UNIT_PURE_SRCS   := $(COMMON_PURE:%=common/%.c) $(UNIT_RUNNER_SRCS)

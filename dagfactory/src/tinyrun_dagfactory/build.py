@@ -247,10 +247,10 @@ def operator_class(executor: str) -> type:
 
 
 def operator_kwargs(spec: PipelineSpec, task: TaskSpec, table: ImageTable, executor: str) -> dict[str, Any]:
-    if task.runner in ("python", "spark"):  # the team's own image, the shim its ENTRYPOINT; python-launcher's
-        ref = images.team_image(task.args["image"])  # image only for the init container
+    if task.runner in images.TEAM_IMAGE_RUNNERS:  # the team's own image, the shim its ENTRYPOINT
+        ref = images.team_image(task.args["image"])
         remote = executor == "kubernetes" and commands.is_remote_code(task)
-        launcher = table.for_runner(task.runner) if remote else None
+        launcher = table.for_runner(task.runner) if remote else None  # python's init container only
     else:
         ref, launcher = table.for_runner(task.runner), None
     kube = executor == "kubernetes"

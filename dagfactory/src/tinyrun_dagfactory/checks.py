@@ -223,17 +223,18 @@ def runner_args(spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] =
 
 
 def python_tasks(spec: PipelineSpec, file: str) -> list[PipelineError]:
-    """python tasks: a pinned team image (a digest on Kubernetes), https or file code, a digest for
-    remote code. Cheap and needed to build the operators, so checked on every parse."""
+    """Tasks in the team's own image (python, dbt): a pinned image (a digest on Kubernetes); python:
+    https or file code, a digest for remote code; dbt: a connection for its profile. Cheap and
+    needed to build the operators, so checked on every parse."""
     errors: list[PipelineError] = []
     for t in spec.tasks.values():
-        if t.runner == "python":
-            errors.extend(_python_task(spec, file, t))
+        if t.runner in ("python", "dbt"):  # spark tasks: sparkjobs.py checks the image with the job
+            errors.extend(_team_image_task(spec, file, t))
     return errors
 
 
 def team_image_error(spec: PipelineSpec, t: TaskSpec) -> str | None:
-    """Why a task's team image (python, spark: the shim is its ENTRYPOINT) is not pinned, or None."""
+    """Why a task's team image (python, dbt, spark: the shim is its ENTRYPOINT) is not pinned, or None."""
     image = str(t.args.get("image", ""))
     if IMAGE_ID.match(image):
         if spec.executor == "kubernetes":
@@ -243,7 +244,7 @@ def team_image_error(spec: PipelineSpec, t: TaskSpec) -> str | None:
     return None
 
 
-def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
+def _team_image_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineError]:
     errors: list[PipelineError] = []
 
     def bad(field: str, msg: str) -> None:
@@ -252,6 +253,14 @@ def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineErr
     image_error = team_image_error(spec, t)
     if image_error:
         bad("image", image_error)
+    if t.runner == "python":
+        _python_code(t, bad)
+    elif not t.conn:
+        bad("conn", "missing required field (dbt's profile is written from this connection: postgres or mssql)")
+    return errors
+
+
+def _python_code(t: TaskSpec, bad: Callable[[str, str], None]) -> None:
     code = str(t.args.get("code", ""))
     if code.startswith("https://"):
         if "code_sha256" not in t.args:
@@ -264,7 +273,6 @@ def _python_task(spec: PipelineSpec, file: str, t: TaskSpec) -> list[PipelineErr
     program = str(t.args.get("program", ""))
     if program.startswith("/") or ".." in program.split("/"):
         bad("program", "must be a relative path inside the code snapshot")
-    return errors
 
 
 def pipeline_policy(spec: PipelineSpec, file: str, doc: Any) -> list[PipelineError]:

@@ -2,9 +2,9 @@
 
 Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
 reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
-The postgres/sqlserver, python and spark command lines follow the runner CLIs; dbt and deploy-model
-are provisional until those runners land. python and spark tasks run in the team's own image, whose
-ENTRYPOINT is python-launcher or spark-submit-runner.
+The postgres/sqlserver, python, dbt and spark command lines follow the runner CLIs; deploy-model is
+provisional until that runner lands. python, dbt and spark tasks run in the team's own image, whose
+ENTRYPOINT is python-launcher, dbt-runner or spark-submit-runner.
 """
 
 from __future__ import annotations
@@ -155,8 +155,9 @@ def pod_argv(task: TaskSpec) -> list[str]:
 
 
 def _dbt(task: TaskSpec) -> list[str]:
+    """dbt-runner's command line (the team's dbt image has it as ENTRYPOINT); --vars is one JSON object."""
     a = task.args
-    argv = [*a["command"].split(), "--conn", task.conn or ""] if task.conn else [*a["command"].split()]
+    argv = [*a["command"].split(), "--conn", task.conn or ""]
     for flag in ("select", "exclude"):
         for value in _list(a.get(flag)):
             argv += [f"--{flag}", value]
@@ -164,8 +165,12 @@ def _dbt(task: TaskSpec) -> list[str]:
         argv += ["--project-dir", a["project_dir"]]
     if "target" in a:
         argv += ["--target", a["target"]]
-    for name, value in a.get("vars", {}).items():
-        argv += ["--var", f"{name}={_scalar(value)}"]
+    if a.get("vars"):
+        argv += ["--vars", json.dumps(a["vars"], sort_keys=True, separators=(",", ":"))]
+    if a.get("full_refresh"):
+        argv.append("--full-refresh")
+    if "threads" in a:
+        argv += ["--threads", str(a["threads"])]
     return argv
 
 

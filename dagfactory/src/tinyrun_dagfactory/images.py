@@ -28,6 +28,9 @@ RUNNER_IMAGES = {
     "deploy-model": "model-deployer",
 }
 
+# Runners whose tasks run in the team's own image (the shim copied in as ENTRYPOINT), pinned in the task.
+TEAM_IMAGE_RUNNERS = ("python", "dbt", "spark")
+
 GENERATED_TABLE = Path(__file__).with_name("image_table.json")
 
 # How a python task pins the team's runtime image: a local image ID, or a registry digest.
@@ -95,7 +98,7 @@ def load_table(lock: str | os.PathLike[str] | None = None) -> ImageTable:
 
 
 def team_image(image: str) -> ImageRef:
-    """A python task's runtime image (already checked to be pinned: checks.python_tasks)."""
+    """A python or dbt task's runtime image (already checked to be pinned: checks.team_image_tasks)."""
     if IMAGE_ID.match(image):
         return ImageRef(name="team", image=image, tag="", id=image)
     return ImageRef(name="team", image=image, tag="", id="", digest=image)

@@ -1,0 +1,1 @@
+$(eval $(call runner,dbt-runner,$(DEPS_LIBS_cjson)))
