@@ -123,7 +123,8 @@ def up(kit: Kit, port: int) -> int:
     leftovers = processes.kit_processes(kit)
     if leftovers:
         _say(f"stopping {len(leftovers)} process(es) left from an earlier start")
-        processes.stop(kit)
+        if processes.stop(kit)[1]:
+            raise LocalError("processes of an earlier start do not stop: run `make down`", status=1)
     if not _port_free(port):
         raise LocalError(f"port {port} on 127.0.0.1 is in use: run `make airflow PORT=<free port>`")
 
@@ -151,16 +152,15 @@ def up(kit: Kit, port: int) -> int:
 
 
 def down(kit: Kit) -> int:
-    stopped = processes.stop(kit)
+    stopped, left = processes.stop(kit)
     _say(f"stopped {len(stopped)} Airflow process(es)" if stopped else "Airflow was not running")
     removed = _remove_containers(kit)
     if removed:
         _say(f"removed {removed} runner container(s)")
     if demodb.stop(kit):
         _say("stopped and removed the demo database")
-    left = processes.kit_processes(kit)
     if left:
-        raise LocalError(f"processes still running after stop: {left}", status=1)
+        raise LocalError(f"processes {left} did not stop, even on SIGKILL: run `make down` again", status=1)
     _say("metadata kept in .airflow/airflow.db; `make airflow` starts again")
     return 0
 

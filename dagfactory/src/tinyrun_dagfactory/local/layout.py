@@ -86,7 +86,7 @@ class Kit:
         return self._private_json(
             self.keys_file,
             {
-                "jwt_secret": secrets.token_urlsafe(32),
+                "jwt_secret": secrets.token_urlsafe(64),
                 "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             },
         )

@@ -1,10 +1,11 @@
 """Starting, finding and stopping the Airflow processes of one datakit.
 
 Each component runs in a session of its own (its output in ``.airflow/run/<component>.log``); the
-pid file records each pid with its start time, so a recycled pid is never signalled. Airflow's task
-processes put themselves in process groups of their own, so stopping also looks through /proc for
-every process whose environment carries this datakit's AIRFLOW_HOME: that is what "nothing left
-behind" means, and it is what `make down` checks before it says it is done.
+state file records each pid with its start time, so a recycled pid is never signalled. Airflow's task
+processes move into process groups of their own and rename themselves (setproctitle overwrites their
+command line and environment), but they stay in the session of the component that forked them: the
+processes of this datakit's Airflow are the members of the recorded sessions. Stopping signals all of
+them, and `make down` checks that none is left before it says it is done.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from .layout import COMPONENTS, Kit
 STOP_GRACE_S = 30
 
 
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (/proc/PID/stat field 22), None if gone."""
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(session id, start time in clock ticks since boot) of a process, None if it is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    return int(fields[3]), int(fields[19])
 
 
 def _read_state(kit: Kit) -> dict:
@@ -44,34 +45,40 @@ def recorded_port(kit: Kit) -> int | None:
 
 
 def running(kit: Kit) -> dict[str, int]:
-    """The components of the pid file that are still the processes it recorded."""
+    """The components of the state file that are still the processes it recorded."""
     alive = {}
     for name, entry in _read_state(kit).get("components", {}).items():
-        if _start_time(entry["pid"]) == entry["start"]:
+        stat = _stat(entry["pid"])
+        if stat is not None and stat[1] == entry["start"]:
             alive[name] = entry["pid"]
     return alive
 
 
 def kit_processes(kit: Kit) -> list[int]:
-    """Every process (but this one) whose environment has AIRFLOW_HOME=<this datakit's .airflow>."""
-    marker = f"AIRFLOW_HOME={kit.home}".encode()
+    """Every live process in the sessions of the recorded components (zombies excluded)."""
+    sessions = {e["pid"]: e["start"] for e in _read_state(kit).get("components", {}).values()}
+    if not sessions:
+        return []
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(int(entry.name))
+        if stat is None or stat[0] not in sessions or stat[1] < sessions[stat[0]]:
             continue
         try:
-            environ = (entry / "environ").read_bytes()
+            if (entry / "status").read_text().find("State:\tZ") >= 0:
+                continue
         except OSError:
             continue
-        if marker in environ.split(b"\0"):
-            found.append(int(entry.name))
+        found.append(int(entry.name))
     return found
 
 
 def start(kit: Kit, env: dict[str, str], port: int) -> dict[str, int]:
     """Start every component in a session of its own; record them; return name -> pid."""
     kit.run_dir.mkdir(parents=True, exist_ok=True)
-    components: dict[str, dict[str, int | str | None]] = {}
+    components: dict[str, dict[str, int]] = {}
     pids: dict[str, int] = {}
     for name in COMPONENTS:
         with open(kit.run_dir / f"{name}.log", "ab") as log:
@@ -84,7 +91,8 @@ def start(kit: Kit, env: dict[str, str], port: int) -> dict[str, int]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        components[name] = {"pid": proc.pid, "start": _start_time(proc.pid)}
+        stat = _stat(proc.pid)
+        components[name] = {"pid": proc.pid, "start": stat[1] if stat else 0}
         pids[name] = proc.pid
     state = {"port": port, "components": components}
     tmp = kit.state_file.with_suffix(".tmp")
@@ -101,26 +109,27 @@ def _signal_all(pids: list[int], sig: int) -> None:
             os.kill(pid, sig)
 
 
-def stop(kit: Kit, grace_s: float = STOP_GRACE_S) -> list[int]:
-    """Stop every process of this datakit's Airflow: SIGTERM, then SIGKILL after the grace. Returns
-    the pids that were still running at the start."""
-    leaders = list(running(kit).values())
-    others = [p for p in kit_processes(kit) if p not in leaders]
-    stopping = leaders + others
-    _signal_all(leaders, signal.SIGTERM)
-    _signal_all(others, signal.SIGTERM)
+def stop(kit: Kit, grace_s: float = STOP_GRACE_S) -> tuple[list[int], list[int]]:
+    """Stop every process of this datakit's Airflow: SIGTERM, then SIGKILL after the grace.
+
+    Returns (the processes that were running, the ones still there at the end: none, normally). The
+    state file goes only once nothing is left, so that a second `make down` can finish the job."""
+    stopping = kit_processes(kit)
+    _signal_all(list(running(kit).values()), signal.SIGTERM)  # the components first: they end their tasks
+    _signal_all(stopping, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline and kit_processes(kit):
         time.sleep(0.5)
-    left = kit_processes(kit)
-    if left:
-        _signal_all(left, signal.SIGKILL)
+    if kit_processes(kit):
+        _signal_all(kit_processes(kit), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and kit_processes(kit):
             time.sleep(0.2)
-    with contextlib.suppress(FileNotFoundError):
-        kit.state_file.unlink()
-    return stopping
+    left = kit_processes(kit)
+    if not left:
+        with contextlib.suppress(FileNotFoundError):
+            kit.state_file.unlink()
+    return stopping, left
 
 
 def log_tail(kit: Kit, name: str, lines: int = 20) -> str:

@@ -55,8 +55,8 @@ def run_pipeline(api: Airflow, dag_id: str, timeout_s: float) -> int:
         state = api.dag_run(dag_id, run_id)["state"]
         tis = api.task_instances(dag_id, run_id)
         for ti in sorted(tis, key=lambda t: (t.get("start_date") or "~", t["task_id"])):
-            ti_state = ti.get("state") or "none"
-            if seen.get(ti["task_id"]) != ti_state:
+            ti_state = ti.get("state")
+            if ti_state and seen.get(ti["task_id"]) != ti_state:
                 seen[ti["task_id"]] = ti_state
                 _print(f"  {time.monotonic() - started:6.1f}s  {ti['task_id']:<32} {ti_state}")
         if state in FINISHED:
