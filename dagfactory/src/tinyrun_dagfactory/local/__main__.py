@@ -180,6 +180,14 @@ def _remove_containers(kit: Kit) -> int:
 
 
 def run(kit: Kit, pipeline: str, timeout_s: float) -> int:
+    parsed = _parse_each(kit)
+    known = sorted(p.id for p in parsed if isinstance(p, PipelineSpec))
+    if pipeline not in known:
+        broken = [str(e).splitlines()[0] for e in parsed if not isinstance(e, PipelineSpec)]
+        raise LocalError(
+            f"no pipeline {pipeline!r} in pipelines/ (pipelines: {', '.join(known) or 'none'})"
+            + "".join(f"\n  not loaded: {b}" for b in broken)
+        )
     port = processes.recorded_port(kit)
     if port is None or not processes.running(kit):
         raise LocalError("Airflow is not running for this datakit: start it with `make airflow`")
