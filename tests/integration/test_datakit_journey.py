@@ -299,6 +299,16 @@ def test_make_down_leaves_no_process_and_no_container(journey: dict[str, Any]) -
     assert (kit / ".airflow" / "airflow.db").stat().st_size > 0  # the metadata stays
 
 
+def test_make_run_without_airflow_or_with_an_unknown_pipeline_says_what_to_do(journey: dict[str, Any]) -> None:
+    kit = journey["kit"]
+    done = _make(kit, "run", f"PIPELINE={EXAMPLE}", env=journey["env"])
+    assert done.returncode != 0 and "start it with `make airflow`" in done.stderr
+    done = _make(kit, "run", "PIPELINE=no_such_pipeline", env=journey["env"])
+    assert done.returncode != 0 and f"pipelines: {BROKEN}, {EXAMPLE}" in done.stderr
+    done = _make(kit, "run", env=journey["env"])
+    assert done.returncode != 0 and "PIPELINE=" in done.stderr
+
+
 def _assert_nothing_started(kit: Path, port: int) -> None:
     assert _kit_processes(kit, []) == []
     assert not (kit / ".airflow" / "run" / "state.json").exists()
