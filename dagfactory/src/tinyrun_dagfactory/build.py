@@ -73,6 +73,8 @@ def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str
         mounts.append(_mount(policy.DATA_MOUNT, host_data, "bind", False))
     if task.kerberos:
         mounts.append(_mount(policy.KERBEROS_MOUNT, policy.KERBEROS_VOLUME, "volume", True))
+        if s.docker_krb5_conf:
+            mounts.append(_mount(policy.KRB5_CONF_MOUNT, s.docker_krb5_conf, "bind", True))
     limits = resources.docker_limits(task.resources)
     kw: dict[str, Any] = {
         "image": ref.image,
