@@ -72,7 +72,8 @@ def wheels() -> Path:
     pins = _pins()
     key = _digest("\n".join(pins).encode(), *(p.read_bytes() for p in CONSTRAINTS))
     out = WHEELS / key
-    if (out / ".complete").exists():
+    done = WHEELS / f"{key}.complete"  # beside the folder: the folder is exactly the build context
+    if done.exists():
         return out
     if not PIP_PYTHON.exists():
         raise debian_image.ImageError(f"{PIP_PYTHON} is missing: run `make venv` first")
@@ -86,9 +87,9 @@ def wheels() -> Path:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise debian_image.ImageError(f"pip wheel {' '.join(pins)} failed: {proc.stderr[-3000:]}")
-        (work / ".complete").write_text("\n".join(pins) + "\n")
         shutil.rmtree(out, ignore_errors=True)
         os.replace(work, out)
+        done.write_text("\n".join(pins) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
