@@ -204,6 +204,8 @@ def stack(kit: Path, settings: dict[str, str], standin: str, pg: PgCluster) -> I
         for cid in state["left"]["containers"]:
             subprocess.run(["docker", "rm", "-f", cid], capture_output=True, check=False, timeout=60)
         subprocess.run(["docker", "rmi", settings["DATAKIT_IMAGE"]], capture_output=True, check=False, timeout=120)
+        # the engine made the scheduler's secrets folder (a bind mount source) on the host's tmpfs
+        shutil.rmtree(Path("/dev/shm") / f"tinyrun-secrets-{SLUG}", ignore_errors=True)
         pg.drop_db(db)
 
 
