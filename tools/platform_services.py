@@ -57,6 +57,7 @@ class Settings:
     user: str
     kdc_port: str
     pg_port: str
+    volume: str  # the ticket sharer's volume
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,6 +70,7 @@ class Settings:
             user=_env("TINYRUN_MOCK_USER", "dev"),
             kdc_port=_env("TINYRUN_MOCK_KDC_PORT", "18088"),
             pg_port=_env("TINYRUN_MOCK_PG_PORT", "15432"),
+            volume=_env("TINYRUN_KRB5_VOLUME", "platform_kerberos_cache"),
         )
 
     @property
@@ -234,8 +236,8 @@ def start(mocks: bool) -> None:
         stack.compose("down", "--remove-orphans", "--timeout", "5")
         raise PlatformError(f"{exc}\nthe platform was stopped again: nothing is left running") from exc
     say(f"started {', '.join(stack.containers())} (docker-compose project {s.project})")
-    say(f"the ticket sharer publishes the newest valid ticket in {s.host_krb5_dir} to the volume "
-        "platform_kerberos_cache, which runner containers mount read-only (`kerberos: true` tasks)")
+    say(f"the ticket sharer publishes the newest valid ticket in {s.host_krb5_dir} to the volume {s.volume}, "
+        "which runner containers of `kerberos: true` tasks mount read-only")
     print(next_steps(s, mocks), flush=True)
 
 
@@ -255,11 +257,11 @@ def next_steps(s: Settings, mocks: bool) -> str:
         f"  export KRB5_CONFIG={s.krb5_conf}\n"
         f"  kinit -kt {s.keytab} -c {ccache} {s.user}@{s.realm}\n"
         f"  connection URI (no password: the ticket logs in):  postgres://{s.user}@localhost:{s.pg_port}/warehouse\n"
-        f"  e.g. AIRFLOW_CONN_WAREHOUSE=postgres://{s.user}@localhost:{s.pg_port}/warehouse, a task with "
-        "`kerberos: true`,\n"
-        "       runner containers on the host network (TINYRUN_DOCKER_NETWORK_MODE=host) with this krb5.conf\n"
-        "       mounted at /etc/krb5.conf (TINYRUN_DOCKER_KRB5_CONF)\n"
-        "  make platform-stop                                   # when you are done (the realm is kept)"
+        "  a datakit's `kerberos: true` tasks reach it with these settings of its Airflow:\n"
+        f"    AIRFLOW_CONN_WAREHOUSE=postgres://{s.user}@localhost:{s.pg_port}/warehouse\n"
+        f"    TINYRUN_DOCKER_NETWORK_MODE=host TINYRUN_DOCKER_KRB5_CONF={s.krb5_conf}\n"
+        + (f"    TINYRUN_DOCKER_KERBEROS_VOLUME={s.volume}\n" if s.volume != "platform_kerberos_cache" else "")
+        + "  make platform-stop                                   # when you are done (the realm is kept)"
     )
 
 

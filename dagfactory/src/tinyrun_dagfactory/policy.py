@@ -87,6 +87,7 @@ class Settings:
     docker_sql_host_dir: str | None  # TINYRUN_DOCKER_SQL_HOST_DIR: sql/ as the docker engine sees it
     docker_data_host_dir: str | None  # TINYRUN_DOCKER_DATA_HOST_DIR: the data folder mounted at /data
     docker_krb5_conf: str | None  # TINYRUN_DOCKER_KRB5_CONF: the realm's krb5.conf for kerberos tasks
+    docker_kerberos_volume: str  # TINYRUN_DOCKER_KERBEROS_VOLUME: the ticket sharer's volume
     docker_secrets: str  # TINYRUN_DOCKER_SECRETS: files (default, local engine) | env
     docker_secrets_dir: str  # TINYRUN_DOCKER_SECRETS_DIR: tmpfs folder for the per-try secret folders
     k8s_namespace: str | None  # TINYRUN_K8S_NAMESPACE
@@ -116,6 +117,7 @@ def settings() -> Settings:
         docker_sql_host_dir=_env("TINYRUN_DOCKER_SQL_HOST_DIR"),
         docker_data_host_dir=_env("TINYRUN_DOCKER_DATA_HOST_DIR"),
         docker_krb5_conf=_env("TINYRUN_DOCKER_KRB5_CONF"),
+        docker_kerberos_volume=_env("TINYRUN_DOCKER_KERBEROS_VOLUME", KERBEROS_VOLUME) or KERBEROS_VOLUME,
         docker_secrets=_env("TINYRUN_DOCKER_SECRETS", "files") or "files",
         docker_secrets_dir=_env("TINYRUN_DOCKER_SECRETS_DIR", "/dev/shm/tinyrun-secrets") or "/dev/shm/tinyrun-secrets",
         k8s_namespace=_env("TINYRUN_K8S_NAMESPACE"),
