@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import debian_image  # noqa: E402
+import debian_image
 
 REPO = debian_image.REPO_ROOT
 CONTEXT_DOCKERFILE = REPO / "tools" / "airflow-standin" / "Dockerfile"

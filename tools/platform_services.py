@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import debian_image  # noqa: E402
+import debian_image
 
 REPO = debian_image.REPO_ROOT
 COMPOSE_DIR = REPO / "compose"

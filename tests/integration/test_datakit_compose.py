@@ -36,8 +36,8 @@ from harness.pgcluster import PgCluster
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
-import airflow_standin  # noqa: E402
-import platform_services  # noqa: E402
+import airflow_standin
+import platform_services
 
 SLUG = "compose_kit"
 EXAMPLE = f"{SLUG}_orders_daily"
