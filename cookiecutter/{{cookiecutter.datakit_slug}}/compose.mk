@@ -29,6 +29,22 @@ endif
 
 compose_fail = { echo "make $@: $(1)" >&2; exit 2; }
 
+# the runner images runners.lock pins must be on the engine, with exactly those IDs
+define compose_check_images
+import json, subprocess, sys
+wrong = []
+for name, entry in sorted(json.load(open("runners.lock"))["images"].items()):
+    found = subprocess.run(["docker", "image", "inspect", "-f", "{{ "{{" }}.Id{{ "}}" }}", entry["image"]],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    if found != entry["id"]:
+        wrong.append(f"{entry['image']} is {found or 'not there'}, runners.lock pins {entry['id']}")
+if wrong:
+    sys.exit("make compose-up: the Docker engine does not have the runner images runners.lock pins ("
+             + "; ".join(wrong) + "): load them (`make images` in tinyrun) or regenerate this datakit from "
+             "the build whose images the engine has; nothing was started")
+endef
+export compose_check_images
+
 .PHONY: compose-up compose-down compose-logs compose-build compose-check
 # what every start needs, checked before anything is built or started
 compose-check:
@@ -46,6 +62,7 @@ compose-build: compose-check
 compose-up: compose-check
 	@[ -f "$(CONNECTIONS)" ] || $(call compose_fail,no $(CONNECTIONS): copy connections.example.yaml \
 	  (install -m 600 connections.example.yaml $(CONNECTIONS)) and point it at your databases; nothing was started)
+	@python3 -c "$$compose_check_images" || exit 2
 	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) compose-build
 	@mkdir -p data
 	@$(COMPOSE) up -d --remove-orphans || { $(COMPOSE) down --remove-orphans; echo "make $@: the services did not start (above); nothing is left running" >&2; exit 1; }

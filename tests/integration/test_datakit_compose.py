@@ -9,7 +9,8 @@ cookiecutter template) with docker-compose 1.29 and the legacy builder, nothing 
   through the REST API, succeeds under the real scheduler (LocalExecutor, runner containers
   through the Docker socket) and its rows are in PostgreSQL;
 - `make compose-down WIPE=1` leaves no container, network or volume of the project;
-- bad inputs stop before anything starts: Docker not reachable, no connections file.
+- bad inputs stop before anything is built or started: no AIRFLOW_IMAGE, no connections file, a
+  runners.lock whose image IDs the engine does not have, Docker not reachable.
 """
 
 from __future__ import annotations
@@ -178,6 +179,17 @@ def test_bad_inputs_start_nothing(kit: Path, settings: dict[str, str], standin: 
     assert no_conns.returncode == 2 and "no connections.yaml: copy connections.example.yaml" in no_conns.stderr
 
     connections.write_text("warehouse: postgres://nobody@127.0.0.1:1/nothing\n")
+    lock_path = kit / "runners.lock"
+    lock = lock_path.read_text()
+    wrong = json.loads(lock)
+    wrong["images"]["postgres-runner"]["id"] = "sha256:" + "0" * 64
+    lock_path.write_text(json.dumps(wrong))
+    stale_lock = _make(kit, env, "compose-up", timeout=60)
+    lock_path.write_text(lock)
+    assert stale_lock.returncode == 2
+    assert "the Docker engine does not have the runner images runners.lock pins" in stale_lock.stderr
+    assert f"runners.lock pins sha256:{'0' * 64}" in stale_lock.stderr
+
     no_docker = _make(kit, {**env, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}, "compose-up", timeout=60)
     assert no_docker.returncode == 2
     assert "the Docker engine (unix:///nonexistent/docker.sock) does not answer" in no_docker.stderr
