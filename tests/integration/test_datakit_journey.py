@@ -180,7 +180,8 @@ def journey(images_lock: dict[str, Any], postgres_runner_image: str) -> Iterator
         for step in (("demo-db",), ("airflow",), ("run", f"PIPELINE={EXAMPLE}")):
             t = time.monotonic()
             state[step[0]] = _make(kit, *step, env=env)
-            state["times"][f"make {step[0]}"] = time.monotonic() - t
+            label = "make demo-db (creates .venv first)" if step[0] == "demo-db" else f"make {step[0]}"
+            state["times"][label] = time.monotonic() - t
             if state[step[0]].returncode != 0:
                 break
             if step[0] == "airflow":
@@ -296,6 +297,16 @@ def test_make_down_leaves_no_process_and_no_container(journey: dict[str, Any]) -
     assert _containers(EXAMPLE, BROKEN) == []
     assert not _listening(journey["port"]) and not _listening(journey["db_port"])
     assert (kit / ".airflow" / "airflow.db").stat().st_size > 0  # the metadata stays
+
+
+def test_make_run_without_airflow_or_with_an_unknown_pipeline_says_what_to_do(journey: dict[str, Any]) -> None:
+    kit = journey["kit"]
+    done = _make(kit, "run", f"PIPELINE={EXAMPLE}", env=journey["env"])
+    assert done.returncode != 0 and "start it with `make airflow`" in done.stderr
+    done = _make(kit, "run", "PIPELINE=no_such_pipeline", env=journey["env"])
+    assert done.returncode != 0 and f"pipelines: {BROKEN}, {EXAMPLE}" in done.stderr
+    done = _make(kit, "run", env=journey["env"])
+    assert done.returncode != 0 and "PIPELINE=" in done.stderr
 
 
 def _assert_nothing_started(kit: Path, port: int) -> None:

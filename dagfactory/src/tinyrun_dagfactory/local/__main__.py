@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return exc.status
     except (ApiError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
+        print(f"error: the Airflow API: {exc} (the components' logs are in .airflow/run/)", file=sys.stderr, flush=True)
         return 1
 
 

@@ -1,18 +1,23 @@
 """A small client of Airflow 3's REST API v2 (the public API under /api/v2), standard library only.
 
 It logs in through the simple auth manager's token endpoint (POST /auth/token) and sends the JWT as
-a bearer token.
+a bearer token. A read (GET) that times out or finds the server unreachable is tried again: on a busy
+laptop the API server, sharing SQLite with the scheduler, sometimes answers late, and following a
+run must not end on one slow answer. Writes are sent once.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-TIMEOUT_S = 30
+TIMEOUT_S = 60
+READ_ATTEMPTS = 3
+RETRY_PAUSE_S = 2.0
 
 
 class ApiError(Exception):
@@ -39,12 +44,19 @@ class Airflow:
         if auth and self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            raise ApiError(exc.code, detail) from exc
+        attempts = READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:
+                    raw = resp.read()
+                break
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode("utf-8", "replace")[:500]
+                raise ApiError(exc.code, detail) from exc
+            except (TimeoutError, urllib.error.URLError, ConnectionError):
+                if attempt == attempts:
+                    raise
+                time.sleep(RETRY_PAUSE_S)
         return json.loads(raw) if raw else None
 
     def login(self, username: str, password: str) -> None:

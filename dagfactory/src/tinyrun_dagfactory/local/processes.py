@@ -23,13 +23,13 @@ from .layout import COMPONENTS, Kit
 STOP_GRACE_S = 30
 
 
-def _stat(pid: int) -> tuple[int, int] | None:
-    """(session id, start time in clock ticks since boot) of a process, None if it is gone."""
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state letter, session id, start time in clock ticks since boot) of a process, None if gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return int(fields[3]), int(fields[19])
+    return fields[0], int(fields[3]), int(fields[19])
 
 
 def _read_state(kit: Kit) -> dict:
@@ -49,7 +49,7 @@ def running(kit: Kit) -> dict[str, int]:
     alive = {}
     for name, entry in _read_state(kit).get("components", {}).items():
         stat = _stat(entry["pid"])
-        if stat is not None and stat[1] == entry["start"]:
+        if stat is not None and stat[0] != "Z" and stat[2] == entry["start"]:
             alive[name] = entry["pid"]
     return alive
 
@@ -64,14 +64,8 @@ def kit_processes(kit: Kit) -> list[int]:
         if not entry.name.isdigit():
             continue
         stat = _stat(int(entry.name))
-        if stat is None or stat[0] not in sessions or stat[1] < sessions[stat[0]]:
-            continue
-        try:
-            if (entry / "status").read_text().find("State:\tZ") >= 0:
-                continue
-        except OSError:
-            continue
-        found.append(int(entry.name))
+        if stat is not None and stat[0] != "Z" and stat[1] in sessions and stat[2] >= sessions[stat[1]]:
+            found.append(int(entry.name))
     return found
 
 
@@ -92,7 +86,7 @@ def start(kit: Kit, env: dict[str, str], port: int) -> dict[str, int]:
                 start_new_session=True,
             )
         stat = _stat(proc.pid)
-        components[name] = {"pid": proc.pid, "start": stat[1] if stat else 0}
+        components[name] = {"pid": proc.pid, "start": stat[2] if stat else 0}
         pids[name] = proc.pid
     state = {"port": port, "components": components}
     tmp = kit.state_file.with_suffix(".tmp")
