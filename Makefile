@@ -85,6 +85,8 @@ help:
 	@echo "make format     apply .clang-format;  make lint: clang-tidy + ruff + mypy (part of make test)"
 	@echo "                V=1 prints full command lines; -jN sets the jobs (default: all cores)"
 	@echo "make clean      remove build output but keep the sysroot and venv; make distclean: everything"
+	@echo "make platform-start [MOCKS=1]   the ticket sharer (+ a local KDC and a GSSAPI PostgreSQL); platform-stop"
+	@echo "make airflow-standin   a stand-in Airflow base image (AIRFLOW_IMAGE of a datakit's compose stack)"
 
 demo: images
 	python3 tools/demo.py
@@ -108,3 +110,17 @@ clean:
 
 distclean:
 	rm -rf $(BUILD)
+
+# Platform services for local development (tools/platform_services.py): the ticket sharer of
+# compose/docker-compose.yml and, with MOCKS=1, a local MIT KDC (realm TINYRUN.MOCK, user dev) and a
+# PostgreSQL that accepts GSSAPI (compose/mocks.yml), built here from Debian packages.
+.PHONY: platform-start platform-stop airflow-standin
+platform-start:
+	@python3 tools/platform_services.py start $(if $(filter 1 yes true,$(MOCKS)),--mocks)
+
+platform-stop:
+	@python3 tools/platform_services.py stop
+
+# A stand-in for an organisation's Airflow image, from a debootstrap'd Debian and the pinned wheels.
+airflow-standin: $(VENV_STAMP)
+	@python3 tools/airflow_standin.py

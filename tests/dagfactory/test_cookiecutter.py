@@ -29,6 +29,10 @@ def test_generated_datakit_tests_pass_and_dags_import(tmp_path: Path, build_lock
         "dbt/README.md",
         "runners.lock",
         "docker-compose.override.yml",
+        "compose.yaml",
+        "compose.mk",
+        "Dockerfile",
+        ".dockerignore",
         "Makefile",
         "tests/test_pipelines.py",
         "README.md",
@@ -42,9 +46,19 @@ def test_generated_datakit_tests_pass_and_dags_import(tmp_path: Path, build_lock
     assert runners["images"] == {n: {k: e[k] for k in ("image", "tag", "id")} for n, e in lock["images"].items()}
     assert f"runners\n`{lock['version']}`" in (kit / "README.md").read_text()
 
-    compose = yaml.safe_load((kit / "docker-compose.override.yml").read_text())
-    assert compose["volumes"]["platform_kerberos_cache"] == {"external": True}
-    assert "platform_kerberos_cache:/krb5/cache:ro" in compose["services"]["airflow"]["volumes"]
+    # the compose path: Airflow's own services, none of them with the ticket (only runner containers
+    # get it, from the factory); the override gives the scheduler the engine and the host paths
+    compose = yaml.safe_load((kit / "compose.yaml").read_text())
+    assert {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"} <= set(
+        compose["services"]
+    )
+    override = yaml.safe_load((kit / "docker-compose.override.yml").read_text())
+    scheduler = override["services"]["airflow-scheduler"]
+    assert "${TINYRUN_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock" in scheduler["volumes"]
+    assert scheduler["environment"]["TINYRUN_DOCKER_SQL_HOST_DIR"] == "${PWD}/sql"
+    for doc in (compose, override):
+        for name, service in doc["services"].items():
+            assert not [v for v in service.get("volumes", []) if "krb5" in v or "kerberos" in v], name
 
     done = subprocess.run(
         ["make", "test", f"PYTHON={sys.executable}"], cwd=kit, capture_output=True, text=True, timeout=300, check=False

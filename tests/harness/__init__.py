@@ -14,6 +14,7 @@ loopback and all inside one temporary folder per test session:
 - :mod:`harness.process`    starting a child with files for its streams, sampling its peak RSS
 - :mod:`harness.result`     what a run produced: exit code, result JSON, log lines, peak RSS
 - :mod:`harness.checks`     contract assertions shared by runner tests (exit code, one error line)
+- :mod:`harness.platformstack`  `make platform-start MOCKS=1` isolated for one test (own project, volume, ports)
 
 Nothing here knows about pytest; tests/conftest.py turns these into session fixtures.
 """

@@ -49,6 +49,7 @@ TERMINATION_GRACE_S = 30  # runners exit within 5 s of SIGTERM (DESIGN.md); leav
 KERBEROS_VOLUME = "platform_kerberos_cache"
 KERBEROS_MOUNT = "/krb5/cache"
 KERBEROS_CCNAME = "FILE:/krb5/cache/krb5cc"
+KRB5_CONF_MOUNT = "/etc/krb5.conf"  # where a realm's krb5.conf replaces the image's default (DNS SRV lookup)
 SQL_MOUNT = "/sql"  # the datakit's sql/ folder, read-only, inside the container
 DATA_MOUNT = "/data"  # the data folder of copy/query files (relative `file`/`output` paths land here)
 TMP_SIZE = "1Gi"  # the writable /tmp of a runner (the root filesystem is read-only)
@@ -85,6 +86,8 @@ class Settings:
     docker_auto_remove: str  # TINYRUN_DOCKER_AUTO_REMOVE: success (default) | force | never
     docker_sql_host_dir: str | None  # TINYRUN_DOCKER_SQL_HOST_DIR: sql/ as the docker engine sees it
     docker_data_host_dir: str | None  # TINYRUN_DOCKER_DATA_HOST_DIR: the data folder mounted at /data
+    docker_krb5_conf: str | None  # TINYRUN_DOCKER_KRB5_CONF: the realm's krb5.conf for kerberos tasks
+    docker_kerberos_volume: str  # TINYRUN_DOCKER_KERBEROS_VOLUME: the ticket sharer's volume
     docker_secrets: str  # TINYRUN_DOCKER_SECRETS: files (default, local engine) | env
     docker_secrets_dir: str  # TINYRUN_DOCKER_SECRETS_DIR: tmpfs folder for the per-try secret folders
     k8s_namespace: str | None  # TINYRUN_K8S_NAMESPACE
@@ -113,6 +116,8 @@ def settings() -> Settings:
         docker_auto_remove=_env("TINYRUN_DOCKER_AUTO_REMOVE", "success") or "success",
         docker_sql_host_dir=_env("TINYRUN_DOCKER_SQL_HOST_DIR"),
         docker_data_host_dir=_env("TINYRUN_DOCKER_DATA_HOST_DIR"),
+        docker_krb5_conf=_env("TINYRUN_DOCKER_KRB5_CONF"),
+        docker_kerberos_volume=_env("TINYRUN_DOCKER_KERBEROS_VOLUME", KERBEROS_VOLUME) or KERBEROS_VOLUME,
         docker_secrets=_env("TINYRUN_DOCKER_SECRETS", "files") or "files",
         docker_secrets_dir=_env("TINYRUN_DOCKER_SECRETS_DIR", "/dev/shm/tinyrun-secrets") or "/dev/shm/tinyrun-secrets",
         k8s_namespace=_env("TINYRUN_K8S_NAMESPACE"),
