@@ -4,7 +4,9 @@
 #
 # Which Python runs what:
 #   bench/run.py (the driver), bench/dagfactory_bench.py, bench/ticket_sharer_bench.py,
-#   bench/python_launcher_bench.py (vs tini and dumb-init, and vs curl | sha256sum + tar)
+#   bench/python_launcher_bench.py (vs tini and dumb-init, and vs curl | sha256sum + tar),
+#   bench/model_deployer_bench.py (plan of 200 tables on 3 targets; migra runs in its own venv,
+#   build/bench-migra-venv, from bench/migra-requirements.txt: it needs SQLAlchemy 1.x)
 #       build/venv's Python 3.11 (dag-factory and Airflow live there);
 #   bench/pg_client.py (the psycopg2 contestant)
 #       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
@@ -13,6 +15,7 @@
 
 BENCH_JSON  := $(BUILD)/bench.json
 BENCH_PY_JSON := $(BUILD)/bench-python-launcher.json
+BENCH_MD_JSON := $(BUILD)/bench-model-deployer.json
 BENCH_HELLO := $(BUILD)/bench/hello
 BENCH_ARGS  ?=
 
@@ -27,3 +30,5 @@ bench: all images $(VENV_STAMP) $(BENCH_HELLO)
 		--version $(VERSION) --json $(BENCH_JSON) $(BENCH_ARGS)
 	$(VENV)/bin/python bench/python_launcher_bench.py --bin $(BIN) --hello $(BENCH_HELLO) > $(BENCH_PY_JSON).tmp
 	mv $(BENCH_PY_JSON).tmp $(BENCH_PY_JSON) && cat $(BENCH_PY_JSON)
+	$(VENV)/bin/python bench/model_deployer_bench.py --bin $(BIN) > $(BENCH_MD_JSON).tmp
+	mv $(BENCH_MD_JSON).tmp $(BENCH_MD_JSON) && cat $(BENCH_MD_JSON)

@@ -2,7 +2,7 @@
 
 Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
 reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
-The postgres/sqlserver and python command lines follow the runner CLIs; dbt, spark and deploy-model
+The postgres/sqlserver, python and deploy-model command lines follow the runner CLIs; dbt and spark
 are provisional until those runners land. python tasks run in the team's own image, whose ENTRYPOINT
 is python-launcher.
 """
@@ -135,12 +135,14 @@ def _spark(task: TaskSpec) -> list[str]:
     return ["submit", "--job", a["job"], *(_scalar(x) for x in a.get("args", []))]
 
 
+def models_dir(task: TaskSpec) -> str | None:
+    """The models folder (relative to the datakit) a deploy-model task's container must see."""
+    return str(task.args["models"]).strip("/") if task.runner == "deploy-model" else None
+
+
 def _deploy_model(task: TaskSpec) -> list[str]:
     a = task.args
-    argv = [a.get("mode", "plan"), "--models", a["models"]]
-    for target in a["targets"]:
-        argv += ["--target", target]
-    return argv
+    return [a.get("mode", "plan"), "--models", policy.MODELS_MOUNT, "--targets", ",".join(a["targets"])]
 
 
 _BUILDERS = {
