@@ -82,7 +82,11 @@ static void on_column(struct catalog *cat, const PGresult *res, int row)
 
 static const char *delete_action(char code)
 {
-	return code == 'r' ? "RESTRICT" : code == 'c' ? "CASCADE" : code == 'n' ? "SET NULL" : code == 'd' ? "SET DEFAULT" : "NO ACTION";
+	return code == 'r'   ? "RESTRICT"
+	       : code == 'c' ? "CASCADE"
+	       : code == 'n' ? "SET NULL"
+	       : code == 'd' ? "SET DEFAULT"
+	                     : "NO ACTION";
 }
 
 static void on_constraint(struct catalog *cat, const PGresult *res, int row)
@@ -138,8 +142,8 @@ static void on_function(struct catalog *cat, const PGresult *res, int row)
 
 #define NSP_JOIN " JOIN pg_namespace n ON n.oid = c.relnamespace "
 /* The column names of an attnum array (conkey, indkey) of relation rel, in order. */
-#define ATT_NAMES(arr, rel)                                                                            \
-	"(SELECT string_agg(a.attname, ',' ORDER BY u.o) FROM unnest(" arr ") WITH ORDINALITY u(n, o) "  \
+#define ATT_NAMES(arr, rel)                                                                                            \
+	"(SELECT string_agg(a.attname, ',' ORDER BY u.o) FROM unnest(" arr ") WITH ORDINALITY u(n, o) "                \
 	"JOIN pg_attribute a ON a.attrelid = " rel " AND a.attnum = u.n)"
 
 static const struct catalog_query {
@@ -156,16 +160,25 @@ static const struct catalog_query {
 	  "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 	  "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND %s ORDER BY 1, 2, a.attnum",
 	  on_column },
-	{ "SELECT n.nspname, c.relname, k.conname, k.contype, " ATT_NAMES("k.conkey", "k.conrelid") ", "
-	  "rn.nspname, rc.relname, " ATT_NAMES("k.confkey", "k.confrelid") ", k.confdeltype "
-	  "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid" NSP_JOIN
-	  "LEFT JOIN pg_class rc ON rc.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace "
-	  "WHERE k.contype IN ('p', 'u', 'f') AND %s ORDER BY 1, 2, 3",
+	{ "SELECT n.nspname, c.relname, k.conname, k.contype, " ATT_NAMES(
+	          "k.conkey",
+	          "k.conrelid") ", "
+	                        "rn.nspname, rc.relname, " ATT_NAMES(
+	                                "k.confkey",
+	                                "k.confrelid") ", k.confdeltype "
+	                                               "FROM pg_constraint k JOIN pg_class c ON c.oid = "
+	                                               "k.conrelid" NSP_JOIN
+	                                               "LEFT JOIN pg_class rc ON rc.oid = k.confrelid LEFT JOIN "
+	                                               "pg_namespace rn ON rn.oid = rc.relnamespace "
+	                                               "WHERE k.contype IN ('p', 'u', 'f') AND %s ORDER BY 1, 2, 3",
 	  on_constraint },
-	{ "SELECT n.nspname, c.relname, i.relname, x.indisunique, " ATT_NAMES("x.indkey", "x.indrelid") " "
-	  "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid" NSP_JOIN
-	  "WHERE %s AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid "
-	  "AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')) ORDER BY 1, 2, 3",
+	{ "SELECT n.nspname, c.relname, i.relname, x.indisunique, " ATT_NAMES(
+	          "x.indkey",
+	          "x.indrelid") " "
+	                        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "
+	                        "x.indrelid" NSP_JOIN "WHERE %s AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE "
+	                                              "k.conindid = x.indexrelid "
+	                        "AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')) ORDER BY 1, 2, 3",
 	  on_index },
 	{ "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid" NSP_JOIN
 	  "WHERE NOT t.tgisinternal AND %s ORDER BY 1, 2, 3",

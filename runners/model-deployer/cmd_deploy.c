@@ -45,20 +45,23 @@ static void print_scripts(const cJSON *results)
 	for (const cJSON *r = results->child; r; r = r->next) {
 		const cJSON *changes = cJSON_GetObjectItem(r, "changes"), *err = cJSON_GetObjectItem(r, "error");
 		const char *engine = cJSON_GetStringValue(cJSON_GetObjectItem(r, "engine"));
-		buf_printf(&out, "-- target %s (%s): %s, %d change%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(r, "target")),
-		           engine ? engine : "?", cJSON_GetStringValue(cJSON_GetObjectItem(r, "status")),
-		           cJSON_GetArraySize(changes), cJSON_GetArraySize(changes) == 1 ? "" : "s");
+		buf_printf(&out, "-- target %s (%s): %s, %d change%s\n",
+		           cJSON_GetStringValue(cJSON_GetObjectItem(r, "target")), engine ? engine : "?",
+		           cJSON_GetStringValue(cJSON_GetObjectItem(r, "status")), cJSON_GetArraySize(changes),
+		           cJSON_GetArraySize(changes) == 1 ? "" : "s");
 		if (err)
 			buf_printf(&out, "-- error: %s\n", cJSON_GetStringValue(err));
 		for (const cJSON *c = changes ? changes->child : NULL; c; c = c->next) {
 			const cJSON *note = cJSON_GetObjectItem(c, "note");
 			if (cJSON_IsTrue(cJSON_GetObjectItem(c, "destructive")))
-				buf_printf(&out, "-- DESTRUCTIVE: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason")));
+				buf_printf(&out, "-- DESTRUCTIVE: %s\n",
+				           cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason")));
 			if (note)
 				buf_printf(&out, "-- note: %s\n", cJSON_GetStringValue(note));
 			for (const cJSON *s = cJSON_GetObjectItem(c, "sql")->child; s; s = s->next)
 				buf_printf(&out, "%s%s\n", s->valuestring,
-				           ddl_terminator(engine && strcmp(engine, "mssql") == 0 ? ENGINE_MSSQL : ENGINE_POSTGRES));
+				           ddl_terminator(engine && strcmp(engine, "mssql") == 0 ? ENGINE_MSSQL
+				                                                                 : ENGINE_POSTGRES));
 		}
 	}
 	fputs(buf_str(&out), stdout);
@@ -89,7 +92,8 @@ static int deploy_main(const struct cmd *cmd, int argc, char **argv, enum deploy
 		sql_opts.lock_timeout_ms = 10000; /* DDL waits for a lock at most this long (--lock-timeout) */
 	int rc = cli_parse(cmd, argc, argv, &args);
 	if (rc == TR_EXIT_OK && args.len)
-		rc = result_fail(TR_EXIT_USAGE, "usage", "unexpected argument '%s'; see '%s --help'", args.items[0], cmd->name);
+		rc = result_fail(TR_EXIT_USAGE, "usage", "unexpected argument '%s'; see '%s --help'", args.items[0],
+		                 cmd->name);
 	if (rc == TR_EXIT_OK && opts.parallel < 1)
 		rc = result_fail(TR_EXIT_USAGE, "usage", "--parallel must be at least 1");
 	if (rc == TR_EXIT_OK)
@@ -106,7 +110,9 @@ static int deploy_main(const struct cmd *cmd, int argc, char **argv, enum deploy
 		summarise(results, mode);
 		if (rc && rc < TR_EXIT_SIGNAL_BASE)
 			result_fail(rc, "targets", "%s failed on at least one target: see targets[].error",
-			            mode == MODE_DRIFT ? "the drift check" : mode == MODE_APPLY ? "apply" : "plan");
+			            mode == MODE_DRIFT   ? "the drift check"
+			            : mode == MODE_APPLY ? "apply"
+			                                 : "plan");
 	}
 	model_free(&m);
 	strlist_free(&ids);
@@ -129,20 +135,21 @@ static int drift_main(const struct cmd *cmd, int argc, char **argv)
 	return deploy_main(cmd, argc, argv, MODE_DRIFT);
 }
 
-#define TARGETS_HELP                                                                                       \
-	"Targets are Airflow connections (postgres; mssql can be rendered but not yet deployed): --targets\n" \
-	"ID,ID and/or --targets-file PATH. Each target runs in a process of its own, --parallel at a time,\n"  \
-	"in one transaction that reads the catalog, diffs it against the models and (apply) runs the\n"      \
-	"changes, waiting at most --lock-timeout (default 10s) for any lock. The connection flags apply to\n" \
-	"every target. Each target's plan is printed as a script; the result JSON lists per target the\n"   \
+#define TARGETS_HELP                                                                                                   \
+	"Targets are Airflow connections (postgres; mssql can be rendered but not yet deployed): --targets\n"          \
+	"ID,ID and/or --targets-file PATH. Each target runs in a process of its own, --parallel at a time,\n"          \
+	"in one transaction that reads the catalog, diffs it against the models and (apply) runs the\n"                \
+	"changes, waiting at most --lock-timeout (default 10s) for any lock. The connection flags apply to\n"          \
+	"every target. Each target's plan is printed as a script; the result JSON lists per target the\n"              \
 	"changes (kind, object, destructive, reason, note, sql), its status and exit code.\n"
 
 const struct cmd cmd_plan = {
 	.name = "model-deployer plan",
 	.usage = "--models PATH --targets ID,ID [flags]",
 	.summary = "show per target the DDL that would bring it to the models",
-	.description = TARGETS_HELP "\nChanges nothing. Exit 0 when every target could be planned, 75 when every failure\n"
-	                            "was temporary, 1 otherwise; 2 on a bad model (before any target is touched).\n",
+	.description =
+	        TARGETS_HELP "\nChanges nothing. Exit 0 when every target could be planned, 75 when every failure\n"
+	                     "was temporary, 1 otherwise; 2 on a bad model (before any target is touched).\n",
 	.opts = plan_opts,
 	.run = plan_main,
 };
@@ -151,11 +158,12 @@ const struct cmd cmd_apply = {
 	.name = "model-deployer apply",
 	.usage = "--models PATH --targets ID,ID [--allow-destructive] [flags]",
 	.summary = "bring every target to the models, one transaction per target",
-	.description = TARGETS_HELP "\nAdditive changes only, unless --allow-destructive: a plan with a destructive change\n"
-	                            "(drop a column or table, narrow a type, NOT NULL over a column holding NULLs) is\n"
-	                            "refused whole and listed. A failed target is rolled back and reported while the\n"
-	                            "others go on. A second apply finds nothing to do. Exit 0 when all targets\n"
-	                            "succeed, 75 when every failure was temporary, 1 otherwise, 143 on SIGTERM.\n",
+	.description =
+	        TARGETS_HELP "\nAdditive changes only, unless --allow-destructive: a plan with a destructive change\n"
+	                     "(drop a column or table, narrow a type, NOT NULL over a column holding NULLs) is\n"
+	                     "refused whole and listed. A failed target is rolled back and reported while the\n"
+	                     "others go on. A second apply finds nothing to do. Exit 0 when all targets\n"
+	                     "succeed, 75 when every failure was temporary, 1 otherwise, 143 on SIGTERM.\n",
 	.opts = apply_opts,
 	.run = apply_main,
 };

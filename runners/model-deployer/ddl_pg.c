@@ -129,7 +129,9 @@ static void trigger(struct buf *b, const struct table *t, const char *kind)
 	qualified(b, t->schema, t->name);
 	buf_puts(b, " FOR EACH ROW EXECUTE FUNCTION ");
 	qualified(b, DDL_PLATFORM_SCHEMA,
-	          history ? "keep_history" : mixin_wants_history(t->mixins) ? "touch_reference" : "touch");
+	          history                          ? "keep_history"
+	          : mixin_wants_history(t->mixins) ? "touch_reference"
+	                                           : "touch");
 	buf_puts(b, "()");
 }
 

@@ -180,7 +180,9 @@ static void comment(struct buf *b, const struct change *ch)
 {
 	const char *text = ch->kind == CH_COMMENT_TABLE ? ch->t->comment : ch->c->comment;
 	buf_printf(b, "EXEC sys.sp_%sextendedproperty @name = N'MS_Description'",
-	           !text ? "drop" : ch->had_value ? "update" : "add");
+	           !text           ? "drop"
+	           : ch->had_value ? "update"
+	                           : "add");
 	if (text) {
 		buf_puts(b, ", @value = ");
 		literal(b, text);

@@ -170,8 +170,10 @@ static int engine_of(const char *id, enum engine *e)
 	else if (strcmp(c.conn_type, "mssql") == 0)
 		*e = ENGINE_MSSQL;
 	else
-		rc = result_fail(TR_EXIT_USAGE, "connection", "target %s: the connection's type is '%s'; use a postgres "
-		                 "or mssql connection", id, c.conn_type);
+		rc = result_fail(TR_EXIT_USAGE, "connection",
+		                 "target %s: the connection's type is '%s'; use a postgres "
+		                 "or mssql connection",
+		                 id, c.conn_type);
 	conn_free(&c);
 	return rc;
 }
@@ -187,8 +189,10 @@ int deploy_target(const char *id, void *ctx, cJSON *out)
 		return rc;
 	cJSON_AddStringToObject(out, "engine", engine_name(e));
 	if (e == ENGINE_MSSQL)
-		return result_fail(TR_EXIT_USAGE, "connection", "target %s: SQL Server targets can be rendered "
-		                   "(render --engine mssql) but this build cannot connect to them", id);
+		return result_fail(TR_EXIT_USAGE, "connection",
+		                   "target %s: SQL Server targets can be rendered "
+		                   "(render --engine mssql) but this build cannot connect to them",
+		                   id);
 	PGconn *conn = NULL;
 	rc = pg_connect(&conn);
 	if (!rc)

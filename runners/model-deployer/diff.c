@@ -290,17 +290,17 @@ void diff_models(const struct model_set *want, const struct catalog *live, enum 
 const char *change_kind_name(enum change_kind k)
 {
 	static const char *const names[] = {
-		[CH_DROP_FK] = "drop_foreign_key",       [CH_CREATE_SCHEMA] = "create_schema",
-		[CH_PLATFORM_FUNCTION] = "function",     [CH_CREATE_TABLE] = "create_table",
-		[CH_ADD_COLUMN] = "add_column",          [CH_ALTER_TYPE] = "alter_type",
-		[CH_DROP_NOT_NULL] = "drop_not_null",    [CH_SET_NOT_NULL] = "set_not_null",
-		[CH_SET_DEFAULT] = "set_default",        [CH_DROP_DEFAULT] = "drop_default",
-		[CH_DROP_PK] = "drop_primary_key",       [CH_ADD_PK] = "add_primary_key",
-		[CH_DROP_UNIQUE] = "drop_unique",        [CH_ADD_UNIQUE] = "add_unique",
-		[CH_DROP_INDEX] = "drop_index",          [CH_ADD_INDEX] = "add_index",
-		[CH_ADD_FK] = "add_foreign_key",         [CH_COMMENT_TABLE] = "comment_table",
-		[CH_COMMENT_COLUMN] = "comment_column",  [CH_ADD_TRIGGER] = "add_trigger",
-		[CH_DROP_COLUMN] = "drop_column",        [CH_DROP_TABLE] = "drop_table",
+		[CH_DROP_FK] = "drop_foreign_key",      [CH_CREATE_SCHEMA] = "create_schema",
+		[CH_PLATFORM_FUNCTION] = "function",    [CH_CREATE_TABLE] = "create_table",
+		[CH_ADD_COLUMN] = "add_column",         [CH_ALTER_TYPE] = "alter_type",
+		[CH_DROP_NOT_NULL] = "drop_not_null",   [CH_SET_NOT_NULL] = "set_not_null",
+		[CH_SET_DEFAULT] = "set_default",       [CH_DROP_DEFAULT] = "drop_default",
+		[CH_DROP_PK] = "drop_primary_key",      [CH_ADD_PK] = "add_primary_key",
+		[CH_DROP_UNIQUE] = "drop_unique",       [CH_ADD_UNIQUE] = "add_unique",
+		[CH_DROP_INDEX] = "drop_index",         [CH_ADD_INDEX] = "add_index",
+		[CH_ADD_FK] = "add_foreign_key",        [CH_COMMENT_TABLE] = "comment_table",
+		[CH_COMMENT_COLUMN] = "comment_column", [CH_ADD_TRIGGER] = "add_trigger",
+		[CH_DROP_COLUMN] = "drop_column",       [CH_DROP_TABLE] = "drop_table",
 	};
 	return names[k];
 }

@@ -30,14 +30,13 @@ static const struct mixin_column reference_cols[] = {
 	{ 0 }
 };
 
-const struct mixin_def mixin_defs[] = {
-	{ "bronze", MIXIN_BRONZE, 0, bronze_cols, false, false, "ingest metadata for raw layers" },
-	{ "transactional", MIXIN_TRANSACTIONAL, 0, transactional_cols, true, false,
-	  "created_at/updated_at kept by a default and a trigger" },
-	{ "reference", MIXIN_REFERENCE, MIXIN_TRANSACTIONAL, reference_cols, true, true,
-	  "transactional + created_by/updated_by + full history in <table>_history" },
-	{ 0 }
-};
+const struct mixin_def mixin_defs[] = { { "bronze", MIXIN_BRONZE, 0, bronze_cols, false, false,
+	                                  "ingest metadata for raw layers" },
+	                                { "transactional", MIXIN_TRANSACTIONAL, 0, transactional_cols, true, false,
+	                                  "created_at/updated_at kept by a default and a trigger" },
+	                                { "reference", MIXIN_REFERENCE, MIXIN_TRANSACTIONAL, reference_cols, true, true,
+	                                  "transactional + created_by/updated_by + full history in <table>_history" },
+	                                { 0 } };
 
 unsigned mixin_bit(const char *name)
 {

@@ -6,7 +6,8 @@
 
 #include "buf.h"
 
-#define GROW(arr, n) ((arr) = xrealloc((arr), ((n) + 1) * sizeof *(arr)), memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++])
+#define GROW(arr, n)                                                                                                   \
+	((arr) = xrealloc((arr), ((n) + 1) * sizeof *(arr)), memset(&(arr)[(n)], 0, sizeof *(arr)), &(arr)[(n)++])
 
 struct table *model_add_table(struct model_set *m)
 {

@@ -44,8 +44,8 @@ static void default_name(struct vctx *v, const struct table *t, char **name, con
 		buf_printf(&b, "_%s", cols->items[i]);
 	buf_printf(&b, "_%s", suffix);
 	if (b.len > MAX_NAME)
-		verr(v, t, line, field, "the default name '%s' is longer than %d characters: give it a name", buf_str(&b),
-		     MAX_NAME);
+		verr(v, t, line, field, "the default name '%s' is longer than %d characters: give it a name",
+		     buf_str(&b), MAX_NAME);
 	*name = buf_detach(&b);
 }
 
@@ -83,8 +83,10 @@ static void check_columns(struct vctx *v, struct table *t)
 			if (strcmp(t->cols[j].name, c->name) != 0 || !c->name[0])
 				continue;
 			if (c->mixin)
-				verr(v, t, t->cols[j].line, "columns", "column '%s' is also added by mixin %s: drop it "
-				     "from the model", c->name, c->mixin);
+				verr(v, t, t->cols[j].line, "columns",
+				     "column '%s' is also added by mixin %s: drop it "
+				     "from the model",
+				     c->name, c->mixin);
 			else
 				verr(v, t, c->line, "columns", "duplicate column '%s' (first at line %d)", c->name,
 				     t->cols[j].line);
@@ -144,8 +146,10 @@ static void check_fkey(struct vctx *v, const struct model_set *m, struct table *
 			     r->schema, r->name, rc->name);
 	}
 	if (!table_has_key(r, &fk->ref_cols))
-		verr(v, t, fk->line, "foreign_keys", "the referenced columns are not the primary key or a unique "
-		     "constraint of %s.%s", r->schema, r->name);
+		verr(v, t, fk->line, "foreign_keys",
+		     "the referenced columns are not the primary key or a unique "
+		     "constraint of %s.%s",
+		     r->schema, r->name);
 }
 
 static void check_duplicate_tables(struct vctx *v, const struct model_set *m)

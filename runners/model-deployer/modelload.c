@@ -89,8 +89,10 @@ static char *want_ident(struct ctx *x, yaml_node_t *v, const char *field)
 {
 	const char *s = want_scalar(x, v, field);
 	if (s && !valid_ident(s)) {
-		add_error(x, line_of(v), field, "'%s' is not a valid name: use lower-case letters, digits and _ "
-		                                "(at most 55, starting with a letter or _)", s);
+		add_error(x, line_of(v), field,
+		          "'%s' is not a valid name: use lower-case letters, digits and _ "
+		          "(at most 55, starting with a letter or _)",
+		          s);
 		return NULL;
 	}
 	return s ? xstrdup(s) : NULL;
@@ -112,9 +114,9 @@ static void want_ident_list(struct ctx *x, yaml_node_t *v, const char *field, st
 
 /* Iterate a mapping's pairs as K (key text, never NULL) and V (value node); pairs whose key is
  * not text are skipped (check_keys reports them). The body must not use break. */
-#define FOR_PAIRS(x, map, K, V)                                                                         \
-	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start; p_ < (map)->data.mapping.pairs.top; p_++) \
-		for (const char *K = scalar(node(x, p_->key)); K; K = NULL)                                   \
+#define FOR_PAIRS(x, map, K, V)                                                                                        \
+	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start; p_ < (map)->data.mapping.pairs.top; p_++)         \
+		for (const char *K = scalar(node(x, p_->key)); K; K = NULL)                                            \
 			for (yaml_node_t *V = node(x, p_->value); V; V = NULL)
 
 /* Reject unknown and repeated keys of a mapping. Returns false when map is not a mapping. */
@@ -166,8 +168,11 @@ static void parse_default(struct ctx *x, yaml_node_t *v, const char *field, stru
 	static const struct {
 		const char *word;
 		enum default_kind kind;
-	} words[] = { { "now()", DEF_NOW },   { "current_user", DEF_CURRENT_USER }, { "new_uuid()", DEF_NEW_UUID },
-		      { "true", DEF_BOOL },   { "false", DEF_BOOL } };
+	} words[] = { { "now()", DEF_NOW },
+		      { "current_user", DEF_CURRENT_USER },
+		      { "new_uuid()", DEF_NEW_UUID },
+		      { "true", DEF_BOOL },
+		      { "false", DEF_BOOL } };
 	const char *s = scalar(v);
 	if (!s) {
 		add_error(x, line_of(v), field, "expected a value");
@@ -184,8 +189,10 @@ static void parse_default(struct ctx *x, yaml_node_t *v, const char *field, stru
 	if (d->kind == DEF_NONE && is_number(s))
 		d->kind = DEF_NUMBER;
 	if (d->kind == DEF_NONE)
-		add_error(x, line_of(v), field, "unknown default '%s': quote a text value, or use a number, true, "
-		                                "false, now(), current_user or new_uuid()", s);
+		add_error(x, line_of(v), field,
+		          "unknown default '%s': quote a text value, or use a number, true, "
+		          "false, now(), current_user or new_uuid()",
+		          s);
 }
 
 static void parse_column(struct ctx *x, struct table *t, yaml_node_t *m, size_t i)
@@ -389,8 +396,8 @@ static void parse_table_name(struct ctx *x, struct table *t, yaml_node_t *m)
 
 static void parse_table(struct ctx *x, struct model_set *ms, yaml_node_t *m)
 {
-	static const char *const keys[] = { "schema",     "table",   "comment",      "mixins", "columns",
-		                             "primary_key", "unique", "foreign_keys", "indexes", NULL };
+	static const char *const keys[] = { "schema",      "table",  "comment",      "mixins",  "columns",
+		                            "primary_key", "unique", "foreign_keys", "indexes", NULL };
 	snprintf(x->model, sizeof x->model, "-");
 	if (!m || m->type != YAML_MAPPING_NODE) {
 		add_error(x, m ? line_of(m) : 1, "table", "expected a model: a mapping with schema, table and columns");
@@ -504,8 +511,8 @@ static size_t load_file(const char *path, struct model_set *m, struct strlist *e
 static bool is_model_file(const char *name)
 {
 	size_t n = strlen(name);
-	return name[0] != '.' && ((n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
-	                          (n > 5 && strcmp(name + n - 5, ".yaml") == 0));
+	return name[0] != '.' &&
+	       ((n > 4 && strcmp(name + n - 4, ".yml") == 0) || (n > 5 && strcmp(name + n - 5, ".yaml") == 0));
 }
 
 static int cmp_names(const void *a, const void *b)

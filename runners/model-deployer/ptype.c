@@ -62,8 +62,10 @@ int ptype_parse(const char *text, struct mtype *out, char *err, size_t errlen)
 		if (strlen(type_map[i].portable) == n && strncmp(text, type_map[i].portable, n) == 0)
 			row = &type_map[i];
 	if (!row) {
-		snprintf(err, errlen, "unknown type '%s'; use one of int, bigint, smallint, decimal(p,s), text, "
-		                      "varchar(n), bool, date, timestamp, timestamptz, uuid, json, bytes", text);
+		snprintf(err, errlen,
+		         "unknown type '%s'; use one of int, bigint, smallint, decimal(p,s), text, "
+		         "varchar(n), bool, date, timestamp, timestamptz, uuid, json, bytes",
+		         text);
 		return -1;
 	}
 	*out = (struct mtype){ row->kind, 0, 0 };
@@ -71,7 +73,9 @@ int ptype_parse(const char *text, struct mtype *out, char *err, size_t errlen)
 	int want = row->kind == PT_DECIMAL ? 2 : row->kind == PT_VARCHAR ? 1 : 0;
 	if (got != want) {
 		snprintf(err, errlen, "type '%s': %s takes %s", text, row->portable,
-		         want == 2 ? "a precision and scale: decimal(p,s)" : want ? "a length: varchar(n)" : "no parameters");
+		         want == 2 ? "a precision and scale: decimal(p,s)"
+		         : want    ? "a length: varchar(n)"
+		                   : "no parameters");
 		return -1;
 	}
 	if ((want == 2 && (out->p < 1 || out->p > 38 || out->s < 0 || out->s > out->p)) ||
@@ -102,7 +106,9 @@ void ptype_format(const struct mtype *t, char *out, size_t len)
 		return;
 	}
 	snprintf(fmt, sizeof fmt, "%s%s", row->portable,
-	         t->kind == PT_DECIMAL ? "(%d,%d)" : t->kind == PT_VARCHAR ? "(%d)" : "");
+	         t->kind == PT_DECIMAL   ? "(%d,%d)"
+	         : t->kind == PT_VARCHAR ? "(%d)"
+	                                 : "");
 	format_row(fmt, t, out, len);
 }
 

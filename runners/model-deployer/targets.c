@@ -67,7 +67,8 @@ int targets_collect(const char *list, const char *file, struct strlist *out)
 		size_t len = 0;
 		int err = fs_read_file(file, 1 << 20, &text, &len);
 		if (err)
-			return result_fail(TR_EXIT_USAGE, "usage", "cannot read the targets file %s: %s", file, strerror(err));
+			return result_fail(TR_EXIT_USAGE, "usage", "cannot read the targets file %s: %s", file,
+			                   strerror(err));
 		for (char *line = text; *line && !rc;) {
 			size_t n = strcspn(line, "\n"), keep = strcspn(line, "#\n");
 			rc = add_list(out, line, keep, file);
@@ -143,7 +144,8 @@ static void collect(struct slot *s, size_t index, int status)
 	if (!s->result) {
 		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		s->result = lost_result(s->id, sig ? TR_EXIT_SIGNAL_BASE + sig : TR_EXIT_FAILED,
-		                        sig ? "the target's process was killed by a signal" : "the target's process left no result");
+		                        sig ? "the target's process was killed by a signal"
+		                            : "the target's process left no result");
 	}
 	s->pid = 0;
 }

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_errors(const struct strlist *errors)
 {
 	for (size_t i = 0; i < errors->len; i++)
-		if (strncmp(errors->items[i], "m.yml:", 6) != 0 || errors->items[i][6] < '0' || errors->items[i][6] > '9')
+		if (strncmp(errors->items[i], "m.yml:", 6) != 0 || errors->items[i][6] < '0' ||
+		    errors->items[i][6] > '9')
 			abort();
 }
 

@@ -138,9 +138,9 @@ static void errors_name_file_line_model_and_field(void)
 
 static void type_map_round_trips(void)
 {
-	static const char *const types[] = { "int",  "bigint", "smallint",  "decimal(12,2)", "text", "varchar(30)",
-		                             "bool", "date",   "timestamp", "timestamptz",   "uuid", "json",
-		                             "bytes" };
+	static const char *const types[] = { "int",         "bigint", "smallint", "decimal(12,2)", "text",
+		                             "varchar(30)", "bool",   "date",     "timestamp",     "timestamptz",
+		                             "uuid",        "json",   "bytes" };
 	char err[200], back[64], pg[64];
 	for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
 		struct mtype t;
@@ -188,7 +188,9 @@ static char *diff_text(const char *have, const char *want, enum engine e, struct
 	for (size_t i = 0; i < p->n; i++) {
 		change_object(&p->items[i], object, sizeof object);
 		buf_printf(&out, "%s%s %s%s", i ? "|" : "", change_kind_name(p->items[i].kind), object,
-		           p->items[i].destructive ? " !" : p->items[i].check ? " ?" : "");
+		           p->items[i].destructive ? " !"
+		           : p->items[i].check     ? " ?"
+		                                   : "");
 	}
 	catalog_free(&live);
 	model_free(&h);
