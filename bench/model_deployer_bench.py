@@ -29,9 +29,17 @@ TARGETS = ("t1", "t2", "t3")
 def models(tables: int, extra_column: bool) -> str:
     out = ["tables:"]
     for i in range(tables):
-        out += [f"  - schema: bench", f"    table: t{i:03d}", "    mixins: [bronze]", "    primary_key: [id]",
-                "    columns:", "      - {name: id, type: bigint}"]
-        out += [f"      - {{name: c{j}, type: {'varchar(40)' if j % 2 else 'int'}}}" for j in range(10)]
+        out += [
+            "  - schema: bench",
+            f"    table: t{i:03d}",
+            "    mixins: [bronze]",
+            "    primary_key: [id]",
+            "    columns:",
+            "      - {name: id, type: bigint}",
+        ]
+        out += [
+            f"      - {{name: c{j}, type: {'varchar(40)' if j % 2 else 'int'}}}" for j in range(10)
+        ]
         if extra_column:
             out.append("      - {name: added, type: text}")
         out.append("    indexes: [{columns: [c0]}]")
@@ -39,18 +47,40 @@ def models(tables: int, extra_column: bool) -> str:
 
 
 def conn_json(pg: PgServer, db: str) -> str:
-    return json.dumps({"conn_type": "postgres", "host": str(pg.socket_dir), "port": pg.port,
-                       "login": "postgres", "schema": db})
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": str(pg.socket_dir),
+            "port": pg.port,
+            "login": "postgres",
+            "schema": db,
+        }
+    )
 
 
-def deployer(binary: Path, pg: PgServer, mode: str, model_file: Path, targets: tuple[str, ...]) -> float:
-    env = {"PATH": "/usr/bin:/bin"} | {f"AIRFLOW_CONN_{t.upper()}": conn_json(pg, t) for t in targets}
-    argv = [str(binary), "--log-format", "json", mode, "--models", str(model_file), "--targets", ",".join(targets)]
+def deployer(
+    binary: Path, pg: PgServer, mode: str, model_file: Path, targets: tuple[str, ...]
+) -> float:
+    env = {"PATH": "/usr/bin:/bin"} | {
+        f"AIRFLOW_CONN_{t.upper()}": conn_json(pg, t) for t in targets
+    }
+    argv = [
+        str(binary),
+        "--log-format",
+        "json",
+        mode,
+        "--models",
+        str(model_file),
+        "--targets",
+        ",".join(targets),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"model-deployer {mode} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"model-deployer {mode} failed ({proc.returncode}): {proc.stderr[-2000:]}"
+        )
     return took
 
 
@@ -61,8 +91,17 @@ def migra_venv(work: Path) -> Path:
     if not stamp.exists() or stamp.read_text() != reqs.read_text():
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "-r", str(reqs)],
-                       check=True)
+        subprocess.run(
+            [
+                str(venv / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(reqs),
+            ],
+            check=True,
+        )
         stamp.write_text(reqs.read_text())
     return venv / "bin" / "migra"
 
@@ -73,8 +112,12 @@ def migra_all(migra: Path, pg: PgServer) -> float:
 
     start = time.perf_counter()
     for t in TARGETS:
-        proc = subprocess.run([str(migra), "--unsafe", url(t), url("ref")], capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            [str(migra), "--unsafe", url(t), url("ref")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode not in (0, 2) or "add column" not in proc.stdout:  # 2: differences found
             raise RuntimeError(f"migra failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -82,11 +125,19 @@ def migra_all(migra: Path, pg: PgServer) -> float:
 
 def image_size() -> int | None:
     lock = REPO / "build" / "images.lock.json"
-    entry = json.loads(lock.read_text()).get("images", {}).get("model-deployer") if lock.exists() else None
+    entry = (
+        json.loads(lock.read_text()).get("images", {}).get("model-deployer")
+        if lock.exists()
+        else None
+    )
     if not entry:
         return None
-    out = subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", entry["id"]], capture_output=True,
-                         text=True, check=False)
+    out = subprocess.run(
+        ["docker", "image", "inspect", "-f", "{{.Size}}", entry["id"]],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return int(out.stdout) if out.returncode == 0 else None
 
 

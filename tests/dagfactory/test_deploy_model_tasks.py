@@ -35,7 +35,9 @@ tasks:
 
 def _kit(tmp_path: Path, text: str = GOOD) -> Path:
     (tmp_path / "models").mkdir(exist_ok=True)
-    (tmp_path / "models" / "t.yml").write_text("schema: s\ntable: t\ncolumns: [{name: id, type: int}]\n")
+    (tmp_path / "models" / "t.yml").write_text(
+        "schema: s\ntable: t\ncolumns: [{name: id, type: int}]\n"
+    )
     folder = tmp_path / "pipelines"
     folder.mkdir(exist_ok=True)
     (folder / "p.yaml").write_text(textwrap.dedent(text))
@@ -53,15 +55,27 @@ def test_good_deploy_model_pipeline_is_valid(tmp_path: Path) -> None:
 
 
 CASES = {
-    "missing folder": (GOOD.replace("models: models\n    targets: [bu3]", "models: nope\n    targets: [bu3]"),
-                       "p.yaml:12: models/check: models: models folder not found"),
-    "bad mode": (GOOD.replace("mode: drift", "mode: destroy"), "p.yaml:14: models/check: mode: 'destroy' is not one of"),
-    "no targets": (GOOD.replace("targets: [bu3]", "targets: []"), "models/check: targets:"),
+    "missing folder": (
+        GOOD.replace(
+            "models: models\n    targets: [bu3]", "models: nope\n    targets: [bu3]"
+        ),
+        "p.yaml:12: models/check: models: models folder not found",
+    ),
+    "bad mode": (
+        GOOD.replace("mode: drift", "mode: destroy"),
+        "p.yaml:14: models/check: mode: 'destroy' is not one of",
+    ),
+    "no targets": (
+        GOOD.replace("targets: [bu3]", "targets: []"),
+        "models/check: targets:",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_deploy_model_errors_name_file_line_and_field(tmp_path: Path, case: str) -> None:
+def test_deploy_model_errors_name_file_line_and_field(
+    tmp_path: Path, case: str
+) -> None:
     text, expected = CASES[case]
     errors = _errors(tmp_path, text)
     assert any(expected in e for e in errors), errors
@@ -77,24 +91,42 @@ def _dags(tmp_path: Path, lock: Path) -> tuple[Any, Any]:
     return build_dag(spec, table, "docker"), build_dag(spec, table, "kubernetes")
 
 
-def test_docker_and_kubernetes_see_the_models_folder(tmp_path: Path, airflow_db: Path) -> None:
+def test_docker_and_kubernetes_see_the_models_folder(
+    tmp_path: Path, airflow_db: Path
+) -> None:
     from tinyrun_dagfactory.render import pod_manifest
 
-    lock = write_lock(tmp_path / "images.lock.json", {"model-deployer": FAKE_ID},
-                      digests={"model-deployer": DIGEST})
+    lock = write_lock(
+        tmp_path / "images.lock.json",
+        {"model-deployer": FAKE_ID},
+        digests={"model-deployer": DIGEST},
+    )
     docker_dag, kube_dag = _dags(tmp_path, lock)
     deploy = docker_dag.task_dict["deploy"]
     assert deploy.command == ["apply", "--models", "/models", "--targets", "bu1,bu2"]
-    assert docker_dag.task_dict["check"].command == ["drift", "--models", "/models", "--targets", "bu3"]
+    assert docker_dag.task_dict["check"].command == [
+        "drift",
+        "--models",
+        "/models",
+        "--targets",
+        "bu3",
+    ]
     assert deploy.tinyrun_connections == ["bu1", "bu2"]
     (mount,) = [m for m in deploy.mounts if m["Target"] == "/models"]
-    assert mount["Source"] == str((tmp_path / "models").resolve()) and mount["ReadOnly"] is True
+    assert (
+        mount["Source"] == str((tmp_path / "models").resolve())
+        and mount["ReadOnly"] is True
+    )
     pod = pod_manifest(kube_dag.task_dict["deploy"])
     assert_valid_pod(pod)
     spec = pod["spec"]
     (container,) = [c for c in spec["containers"] if c["name"] == "base"]
     assert container["args"] == ["apply", "--models", "/models", "--targets", "bu1,bu2"]
-    assert {"name": "models", "mountPath": "/models", "readOnly": True} in container["volumeMounts"]
-    assert {"name": "models", "configMap": {"name": "tinyrun-models"}} in spec["volumes"]
+    assert {"name": "models", "mountPath": "/models", "readOnly": True} in container[
+        "volumeMounts"
+    ]
+    assert {"name": "models", "configMap": {"name": "tinyrun-models"}} in spec[
+        "volumes"
+    ]
     envs = {e["name"] for e in container["env"]}
     assert {"AIRFLOW_CONN_BU1", "AIRFLOW_CONN_BU2"} <= envs

@@ -44,16 +44,28 @@ def env_for(pg: PgCluster, units: dict[str, str], **extra: str) -> dict[str, str
 
 
 @pytest.fixture
-def deployer(run_runner: Run, pg: PgCluster, units: dict[str, str], tmp_path: Path) -> Run:
+def deployer(
+    run_runner: Run, pg: PgCluster, units: dict[str, str], tmp_path: Path
+) -> Run:
     """``deployer(mode, models, *flags, targets=all units, env=None)``."""
 
-    def run(mode: str, models: Path | str, *flags: str, targets: str = ",".join(UNITS),
-            env: dict[str, str] | None = None, timeout: float = 60) -> RunResult:
+    def run(
+        mode: str,
+        models: Path | str,
+        *flags: str,
+        targets: str = ",".join(UNITS),
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> RunResult:
         args = [mode, "--models", str(models)]
         if mode != "render":
             args += ["--targets", targets, "--connect-timeout", "3s", "--retries", "0"]
-        return run_runner("model-deployer", [*args, *flags], env=env_for(pg, units) | (env or {}),
-                          timeout=timeout)
+        return run_runner(
+            "model-deployer",
+            [*args, *flags],
+            env=env_for(pg, units) | (env or {}),
+            timeout=timeout,
+        )
 
     return run
 
@@ -68,17 +80,27 @@ def target(result: RunResult, name: str) -> dict[str, Any]:
 
 
 def columns(pg: PgCluster, db: str, schema: str, table: str) -> list[str]:
-    rows = pg.sql("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                  "AND table_name = %s ORDER BY ordinal_position", dbname=db, params=(schema, table))
+    rows = pg.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+        "AND table_name = %s ORDER BY ordinal_position",
+        dbname=db,
+        params=(schema, table),
+    )
     return [r[0] for r in rows]
 
 
-def test_deploy_then_additive_change_then_nothing_to_do(deployer: Run, pg: PgCluster,
-                                                        units: dict[str, str]) -> None:
+def test_deploy_then_additive_change_then_nothing_to_do(
+    deployer: Run, pg: PgCluster, units: dict[str, str]
+) -> None:
     first = deployer("apply", MODELS / "v1.yml")
     assert first.exit_code == 0, first
     for db in units.values():
-        assert columns(pg, db, "silver", "customer")[:4] == ["customer_id", "email", "country_code", "active"]
+        assert columns(pg, db, "silver", "customer")[:4] == [
+            "customer_id",
+            "email",
+            "country_code",
+            "active",
+        ]
         assert "channel" not in columns(pg, db, "bronze", "orders")
 
     plan = deployer("plan", MODELS / "v2.yml")
@@ -93,10 +115,18 @@ def test_deploy_then_additive_change_then_nothing_to_do(deployer: Run, pg: PgClu
     for unit in UNITS:
         assert changes(plan, unit) == expected, plan
         sql = [s for c in target(plan, unit)["changes"] for s in c["sql"]]
-        assert 'ALTER TABLE "bronze"."orders" ADD COLUMN "channel" character varying(20)' in sql
-        assert 'CREATE INDEX "orders_customer_id_idx" ON "bronze"."orders" ("customer_id")' in sql
-        assert ('ALTER TABLE "silver"."customer" ADD CONSTRAINT "customer_country_code_fkey" FOREIGN KEY '
-                '("country_code") REFERENCES "silver"."country" ("code")') in sql
+        assert (
+            'ALTER TABLE "bronze"."orders" ADD COLUMN "channel" character varying(20)'
+            in sql
+        )
+        assert (
+            'CREATE INDEX "orders_customer_id_idx" ON "bronze"."orders" ("customer_id")'
+            in sql
+        )
+        assert (
+            'ALTER TABLE "silver"."customer" ADD CONSTRAINT "customer_country_code_fkey" FOREIGN KEY '
+            '("country_code") REFERENCES "silver"."country" ("code")'
+        ) in sql
         assert not any(c["destructive"] for c in target(plan, unit)["changes"])
     assert "-- target bu2 (postgres): success, 5 changes" in plan.stdout
     for db in units.values():  # plan changed nothing
@@ -120,11 +150,15 @@ def test_deploy_then_additive_change_then_nothing_to_do(deployer: Run, pg: PgClu
 
 
 def without_column(text: str, column: str) -> str:
-    return "\n".join(line for line in text.splitlines() if f"name: {column}," not in line) + "\n"
+    return (
+        "\n".join(line for line in text.splitlines() if f"name: {column}," not in line)
+        + "\n"
+    )
 
 
-def test_destructive_changes_are_refused_unless_allowed(deployer: Run, pg: PgCluster,
-                                                        units: dict[str, str], tmp_path: Path) -> None:
+def test_destructive_changes_are_refused_unless_allowed(
+    deployer: Run, pg: PgCluster, units: dict[str, str], tmp_path: Path
+) -> None:
     assert deployer("apply", MODELS / "v1.yml").exit_code == 0
     dropped = tmp_path / "dropped.yml"
     dropped.write_text(without_column((MODELS / "v1.yml").read_text(), "payload"))
@@ -134,7 +168,10 @@ def test_destructive_changes_are_refused_unless_allowed(deployer: Run, pg: PgClu
     for unit, db in units.items():
         entry = target(refused, unit)
         assert entry["status"] == "failed"
-        assert "refused 1 destructive change, nothing was applied: drop_column bronze.orders.payload" in entry["error"]
+        assert (
+            "refused 1 destructive change, nothing was applied: drop_column bronze.orders.payload"
+            in entry["error"]
+        )
         assert "--allow-destructive" in entry["error"]
         assert "payload" in columns(pg, db, "bronze", "orders")
 
@@ -144,34 +181,56 @@ def test_destructive_changes_are_refused_unless_allowed(deployer: Run, pg: PgClu
         assert "payload" not in columns(pg, db, "bronze", "orders")
 
 
-def test_not_null_over_null_rows_is_destructive(deployer: Run, pg: PgCluster, units: dict[str, str],
-                                                tmp_path: Path) -> None:
+def test_not_null_over_null_rows_is_destructive(
+    deployer: Run, pg: PgCluster, units: dict[str, str], tmp_path: Path
+) -> None:
     assert deployer("apply", MODELS / "v1.yml").exit_code == 0
     pg.sql("INSERT INTO bronze.orders (order_id) VALUES (1)", dbname=units["bu1"])
     strict = tmp_path / "strict.yml"
-    strict.write_text((MODELS / "v1.yml").read_text().replace(
-        "{name: customer_id, type: bigint}\n      - {name: amount",
-        "{name: customer_id, type: bigint, nullable: false}\n      - {name: amount"))
+    strict.write_text(
+        (MODELS / "v1.yml")
+        .read_text()
+        .replace(
+            "{name: customer_id, type: bigint}\n      - {name: amount",
+            "{name: customer_id, type: bigint, nullable: false}\n      - {name: amount",
+        )
+    )
     result = deployer("apply", strict)
     assert result.exit_code == 1, result
     assert target(result, "bu1")["status"] == "failed"
-    assert "set_not_null bronze.orders.customer_id (the column holds NULLs" in target(result, "bu1")["error"]
+    assert (
+        "set_not_null bronze.orders.customer_id (the column holds NULLs"
+        in target(result, "bu1")["error"]
+    )
     assert target(result, "bu2")["status"] == "success"  # no NULLs there: applied
-    nullable = "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'orders' " \
-               "AND column_name = 'customer_id'"
+    nullable = (
+        "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'orders' "
+        "AND column_name = 'customer_id'"
+    )
     assert pg.sql(nullable, dbname=units["bu1"]) == [("YES",)]
     assert pg.sql(nullable, dbname=units["bu2"]) == [("NO",)]
 
 
-def test_reference_table_keeps_history(deployer: Run, pg: PgCluster, units: dict[str, str]) -> None:
+def test_reference_table_keeps_history(
+    deployer: Run, pg: PgCluster, units: dict[str, str]
+) -> None:
     assert deployer("apply", MODELS / "v1.yml", targets="bu1").exit_code == 0
     db = units["bu1"]
-    pg.sql("INSERT INTO silver.country (code, name) VALUES ('NL', 'Holland')", dbname=db)
+    pg.sql(
+        "INSERT INTO silver.country (code, name) VALUES ('NL', 'Holland')", dbname=db
+    )
     (before,) = pg.sql("SELECT valid_from, updated_at FROM silver.country", dbname=db)
     time.sleep(0.05)
-    pg.sql("UPDATE silver.country SET name = 'Netherlands' WHERE code = 'NL'", dbname=db)
-    row = pg.sql("SELECT name, valid_from, updated_at, valid_to = 'infinity' FROM silver.country", dbname=db)[0]
-    hist = pg.sql("SELECT code, name, valid_from, valid_to FROM silver.country_history", dbname=db)
+    pg.sql(
+        "UPDATE silver.country SET name = 'Netherlands' WHERE code = 'NL'", dbname=db
+    )
+    row = pg.sql(
+        "SELECT name, valid_from, updated_at, valid_to = 'infinity' FROM silver.country",
+        dbname=db,
+    )[0]
+    hist = pg.sql(
+        "SELECT code, name, valid_from, valid_to FROM silver.country_history", dbname=db
+    )
     assert len(hist) == 1
     code, old_name, hist_from, hist_to = hist[0]
     assert (code, old_name) == ("NL", "Holland")
@@ -183,18 +242,24 @@ def test_reference_table_keeps_history(deployer: Run, pg: PgCluster, units: dict
     assert pg.sql("SELECT count(*) FROM silver.country_history", dbname=db) == [(2,)]
 
 
-def test_one_target_down_others_applied(deployer: Run, pg: PgCluster, units: dict[str, str]) -> None:
+def test_one_target_down_others_applied(
+    deployer: Run, pg: PgCluster, units: dict[str, str]
+) -> None:
     down = {"AIRFLOW_CONN_DOWN": pg.airflow_uri(dbname="x", port=1)}
     result = deployer("apply", MODELS / "v1.yml", targets="bu1,down,bu3", env=down)
     assert result.exit_code == 75, result  # the only failure is temporary
     assert target(result, "down")["status"] == "temporary_error"
     assert target(result, "down")["exit_code"] == 75
-    assert target(result, "bu1")["status"] == target(result, "bu3")["status"] == "success"
+    assert (
+        target(result, "bu1")["status"] == target(result, "bu3")["status"] == "success"
+    )
     assert columns(pg, units["bu3"], "silver", "country")
     assert not columns(pg, units["bu2"], "silver", "country")  # not a target
 
     missing = {"AIRFLOW_CONN_NODB": pg.airflow_uri(dbname="no_such_database")}
-    result = deployer("apply", MODELS / "v1.yml", targets="nodb,down,bu2", env=down | missing)
+    result = deployer(
+        "apply", MODELS / "v1.yml", targets="nodb,down,bu2", env=down | missing
+    )
     assert result.exit_code == 1, result  # one failure is not temporary
     assert target(result, "bu2")["status"] == "success"
     assert target(result, "nodb")["exit_code"] not in (0, 75)
@@ -202,46 +267,96 @@ def test_one_target_down_others_applied(deployer: Run, pg: PgCluster, units: dic
 
 def pg_dump(pg: PgCluster, db: str) -> str:
     out = subprocess.run(
-        [shutil.which("pg_dump") or "pg_dump", "--schema-only", "--no-owner", "-h", str(pg.socket_dir),
-         "-p", str(pg.port), "-U", pg.superuser, db],
-        check=True, capture_output=True, text=True).stdout
-    return "\n".join(line for line in out.splitlines() if not re.match(r"\\(un)?restrict ", line))
+        [
+            shutil.which("pg_dump") or "pg_dump",
+            "--schema-only",
+            "--no-owner",
+            "-h",
+            str(pg.socket_dir),
+            "-p",
+            str(pg.port),
+            "-U",
+            pg.superuser,
+            db,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "\n".join(
+        line for line in out.splitlines() if not re.match(r"\\(un)?restrict ", line)
+    )
 
 
-def test_deployed_schema_equals_render(deployer: Run, pg: PgCluster, units: dict[str, str]) -> None:
+def test_deployed_schema_equals_render(
+    deployer: Run, pg: PgCluster, units: dict[str, str]
+) -> None:
     rendered = deployer("render", MODELS / "v2.yml", "--engine", "postgres")
     assert rendered.exit_code == 0, rendered
     script = rendered.stdout.rsplit("\n", 2)[0]  # without the result line
-    subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-q", "-h", str(pg.socket_dir), "-p", str(pg.port),
-                    "-U", pg.superuser, "-d", units["bu2"]], input=script, text=True, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            "psql",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-h",
+            str(pg.socket_dir),
+            "-p",
+            str(pg.port),
+            "-U",
+            pg.superuser,
+            "-d",
+            units["bu2"],
+        ],
+        input=script,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     assert deployer("apply", MODELS / "v2.yml", targets="bu1").exit_code == 0
     assert pg_dump(pg, units["bu1"]) == pg_dump(pg, units["bu2"])
     assert deployer("drift", MODELS / "v2.yml", targets="bu1,bu2").exit_code == 0
 
 
 BAD_MODELS = {
-    "unknown_type": ("schema: s\ntable: t\ncolumns:\n  - {name: a, type: integer}\n",
-                     ":4: s.t: columns[0].type: unknown type 'integer'"),
-    "duplicate_column": ("schema: s\ntable: t\ncolumns:\n  - {name: a, type: int}\n  - {name: a, type: text}\n",
-                         ":5: s.t: columns: duplicate column 'a' (first at line 4)"),
-    "unknown_mixin": ("schema: s\ntable: t\nmixins: [gold]\ncolumns:\n  - {name: a, type: int}\n",
-                      ":3: s.t: mixins: unknown mixin 'gold'"),
-    "fk_to_missing_table": ("schema: s\ntable: t\ncolumns:\n  - {name: a, type: int}\nforeign_keys:\n"
-                            "  - {columns: [a], references: {table: nope, columns: [id]}}\n",
-                            ":6: s.t: foreign_keys: references s.nope, which no model defines"),
-    "malformed_yaml": ("schema: s\ntable: t\ncolumns:\n  - {name: a, type: int\n", ":5: -: -: malformed YAML"),
+    "unknown_type": (
+        "schema: s\ntable: t\ncolumns:\n  - {name: a, type: integer}\n",
+        ":4: s.t: columns[0].type: unknown type 'integer'",
+    ),
+    "duplicate_column": (
+        "schema: s\ntable: t\ncolumns:\n  - {name: a, type: int}\n  - {name: a, type: text}\n",
+        ":5: s.t: columns: duplicate column 'a' (first at line 4)",
+    ),
+    "unknown_mixin": (
+        "schema: s\ntable: t\nmixins: [gold]\ncolumns:\n  - {name: a, type: int}\n",
+        ":3: s.t: mixins: unknown mixin 'gold'",
+    ),
+    "fk_to_missing_table": (
+        (
+            "schema: s\ntable: t\ncolumns:\n  - {name: a, type: int}\nforeign_keys:\n"
+            "  - {columns: [a], references: {table: nope, columns: [id]}}\n"
+        ),
+        ":6: s.t: foreign_keys: references s.nope, which no model defines",
+    ),
+    "malformed_yaml": (
+        "schema: s\ntable: t\ncolumns:\n  - {name: a, type: int\n",
+        ":5: -: -: malformed YAML",
+    ),
     "empty_file": ("", ":1: -: -: the file is empty"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_MODELS))
-def test_bad_model_exits_2_before_any_target(case: str, deployer: Run, pg: PgCluster, units: dict[str, str],
-                                             tmp_path: Path) -> None:
+def test_bad_model_exits_2_before_any_target(
+    case: str, deployer: Run, pg: PgCluster, units: dict[str, str], tmp_path: Path
+) -> None:
     text, message = BAD_MODELS[case]
     folder = tmp_path / "models"
     folder.mkdir()
-    (folder / "good.yml").write_text("schema: ok\ntable: fine\ncolumns: [{name: id, type: int}]\n")
+    (folder / "good.yml").write_text(
+        "schema: ok\ntable: fine\ncolumns: [{name: id, type: int}]\n"
+    )
     (folder / "bad.yml").write_text(text)
     for mode in ("render", "plan", "apply", "drift"):
         result = deployer(mode, folder)
@@ -250,7 +365,9 @@ def test_bad_model_exits_2_before_any_target(case: str, deployer: Run, pg: PgClu
         assert any(message in e for e in result.result["errors"])
         assert not any(log["event"] == "connected" for log in result.logs), result
     for db in units.values():
-        assert pg.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'ok'", dbname=db) == [(0,)]
+        assert pg.sql(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'ok'", dbname=db
+        ) == [(0,)]
 
 
 def test_missing_models_folder_and_no_targets(deployer: Run, tmp_path: Path) -> None:
@@ -259,7 +376,9 @@ def test_missing_models_folder_and_no_targets(deployer: Run, tmp_path: Path) -> 
     assert "no such model file or folder" in result.result["error"]
     (tmp_path / "empty").mkdir()
     result = deployer("apply", tmp_path / "empty")
-    assert result.exit_code == 2 and "holds no model files" in result.result["error"], result
+    assert result.exit_code == 2 and "holds no model files" in result.result["error"], (
+        result
+    )
     result = deployer("plan", MODELS / "v1.yml", targets="")
     assert result.exit_code == 2 and "no targets" in result.result["error"], result
 
@@ -269,25 +388,51 @@ def ours(pg: PgCluster, marker: str) -> list[tuple]:
 
 
 def waiting_on_lock(pg: PgCluster, marker: str) -> bool:
-    return bool(pg.activity("application_name LIKE %s AND wait_event_type = 'Lock'", (f"%{marker}%",)))
+    return bool(
+        pg.activity(
+            "application_name LIKE %s AND wait_event_type = 'Lock'", (f"%{marker}%",)
+        )
+    )
 
 
 @pytest.mark.parametrize("mode", ["plan", "apply", "drift"])
-def test_sigterm_while_blocked_leaves_target_unchanged(mode: str, deployer: Run, pg: PgCluster,
-                                                       units: dict[str, str], bin_dir: Path) -> None:
+def test_sigterm_while_blocked_leaves_target_unchanged(
+    mode: str, deployer: Run, pg: PgCluster, units: dict[str, str], bin_dir: Path
+) -> None:
     assert deployer("apply", MODELS / "v1.yml").exit_code == 0
     marker = f"md{secrets.token_hex(4)}"
     holder = pg.connect(units["bu2"])
     holder.autocommit = False
-    with holder.cursor() as cur:  # apply waits for this table; plan and drift for the deploy lock
-        cur.execute("LOCK TABLE bronze.orders IN ACCESS EXCLUSIVE MODE" if mode == "apply"
-                    else "SELECT pg_advisory_xact_lock(hashtext('tinyrun.model-deployer'))")
-    args = [mode, "--models", str(MODELS / "v2.yml"), "--targets", "bu1,bu2,bu3", "--lock-timeout", "60s"]
-    proc = start_runner("model-deployer", args, env=env_for(pg, units, TINYRUN_DAG_ID=marker), bin_dir=bin_dir)
+    with (
+        holder.cursor() as cur
+    ):  # apply waits for this table; plan and drift for the deploy lock
+        cur.execute(
+            "LOCK TABLE bronze.orders IN ACCESS EXCLUSIVE MODE"
+            if mode == "apply"
+            else "SELECT pg_advisory_xact_lock(hashtext('tinyrun.model-deployer'))"
+        )
+    args = [
+        mode,
+        "--models",
+        str(MODELS / "v2.yml"),
+        "--targets",
+        "bu1,bu2,bu3",
+        "--lock-timeout",
+        "60s",
+    ]
+    proc = start_runner(
+        "model-deployer",
+        args,
+        env=env_for(pg, units, TINYRUN_DAG_ID=marker),
+        bin_dir=bin_dir,
+    )
     try:
         wait_until(lambda: waiting_on_lock(pg, marker), timeout=20)
         if mode == "apply":  # the other units finished
-            wait_until(lambda: "channel" in columns(pg, units["bu3"], "bronze", "orders"), timeout=20)
+            wait_until(
+                lambda: "channel" in columns(pg, units["bu3"], "bronze", "orders"),
+                timeout=20,
+            )
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         result = proc.wait(timeout=30)
@@ -300,17 +445,23 @@ def test_sigterm_while_blocked_leaves_target_unchanged(mode: str, deployer: Run,
     assert target(result, "bu2")["exit_code"] == 143, result
     wait_until(lambda: not ours(pg, marker), timeout=5)
     assert "channel" not in columns(pg, units["bu2"], "bronze", "orders")  # unchanged
-    assert not pg.sql("SELECT 1 FROM pg_namespace WHERE nspname = 'gold'", dbname=units["bu2"])
+    assert not pg.sql(
+        "SELECT 1 FROM pg_namespace WHERE nspname = 'gold'", dbname=units["bu2"]
+    )
 
 
-def test_lock_timeout_is_a_temporary_failure(deployer: Run, pg: PgCluster, units: dict[str, str]) -> None:
+def test_lock_timeout_is_a_temporary_failure(
+    deployer: Run, pg: PgCluster, units: dict[str, str]
+) -> None:
     assert deployer("apply", MODELS / "v1.yml", targets="bu1").exit_code == 0
     holder = pg.connect(units["bu1"])
     holder.autocommit = False
     with holder.cursor() as cur:
         cur.execute("LOCK TABLE bronze.orders IN ACCESS EXCLUSIVE MODE")
     try:
-        result = deployer("apply", MODELS / "v2.yml", "--lock-timeout", "1s", targets="bu1")
+        result = deployer(
+            "apply", MODELS / "v2.yml", "--lock-timeout", "1s", targets="bu1"
+        )
     finally:
         holder.rollback()
         holder.close()
