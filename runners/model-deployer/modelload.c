@@ -85,6 +85,13 @@ static bool valid_ident(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
+/* Set *dst to value; a key given twice (reported by check_keys) keeps its last value. */
+static void replace(char **dst, char *value)
+{
+	free(*dst);
+	*dst = value;
+}
+
 static char *want_ident(struct ctx *x, yaml_node_t *v, const char *field)
 {
 	const char *s = want_scalar(x, v, field);
@@ -178,7 +185,8 @@ static void parse_default(struct ctx *x, yaml_node_t *v, const char *field, stru
 		add_error(x, line_of(v), field, "expected a value");
 		return;
 	}
-	d->text = xstrdup(s);
+	replace(&d->text, xstrdup(s));
+	d->kind = DEF_NONE;
 	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		d->kind = DEF_STRING;
 		return;
@@ -210,7 +218,7 @@ static void parse_column(struct ctx *x, struct table *t, yaml_node_t *m, size_t 
 		char sub[96], err[256];
 		snprintf(sub, sizeof sub, "%s.%s", field, k);
 		if (strcmp(k, "name") == 0) {
-			c->name = want_ident(x, v, sub);
+			replace(&c->name, want_ident(x, v, sub));
 		} else if (strcmp(k, "type") == 0) {
 			const char *s = want_scalar(x, v, sub);
 			if (s && ptype_parse(s, &c->type, err, sizeof err) < 0)
@@ -221,7 +229,7 @@ static void parse_column(struct ctx *x, struct table *t, yaml_node_t *m, size_t 
 			parse_default(x, v, sub, &c->def);
 		} else if (strcmp(k, "comment") == 0) {
 			const char *s = want_scalar(x, v, sub);
-			c->comment = s ? xstrdup(s) : NULL;
+			replace(&c->comment, s ? xstrdup(s) : NULL);
 		}
 	}
 	if (!c->name)
@@ -256,7 +264,7 @@ static void parse_index(struct ctx *x, struct table *t, yaml_node_t *m, const ch
 	FOR_PAIRS(x, m, k, v)
 	{
 		if (strcmp(k, "name") == 0)
-			ix->name = want_ident(x, v, field);
+			replace(&ix->name, want_ident(x, v, field));
 		else if (strcmp(k, "columns") == 0)
 			cols = v;
 		else if (strcmp(k, "unique") == 0)
@@ -275,9 +283,9 @@ static void parse_references(struct ctx *x, struct table *t, struct fkey *fk, ya
 	FOR_PAIRS(x, m, k, v)
 	{
 		if (strcmp(k, "schema") == 0)
-			fk->ref_schema = want_ident(x, v, field);
+			replace(&fk->ref_schema, want_ident(x, v, field));
 		else if (strcmp(k, "table") == 0)
-			fk->ref_table = want_ident(x, v, field);
+			replace(&fk->ref_table, want_ident(x, v, field));
 		else if (strcmp(k, "columns") == 0)
 			cols = v;
 	}
@@ -294,7 +302,7 @@ static void parse_on_delete(struct ctx *x, struct fkey *fk, yaml_node_t *v, cons
 	const char *s = want_scalar(x, v, field);
 	for (const char *const *a = actions; s && *a; a++)
 		if (strcmp(*a, s) == 0) {
-			fk->on_delete = xstrdup(s);
+			replace(&fk->on_delete, xstrdup(s));
 			for (char *c = fk->on_delete; *c; c++)
 				*c = (char)(*c == ' ' ? ' ' : *c - 'a' + 'A');
 			return;
@@ -314,7 +322,7 @@ static void parse_fkey(struct ctx *x, struct table *t, yaml_node_t *m, const cha
 	FOR_PAIRS(x, m, k, v)
 	{
 		if (strcmp(k, "name") == 0)
-			fk->name = want_ident(x, v, field);
+			replace(&fk->name, want_ident(x, v, field));
 		else if (strcmp(k, "columns") == 0)
 			cols = v;
 		else if (strcmp(k, "references") == 0)
@@ -378,9 +386,9 @@ static void parse_table_name(struct ctx *x, struct table *t, yaml_node_t *m)
 	FOR_PAIRS(x, m, k, v)
 	{
 		if (strcmp(k, "schema") == 0)
-			t->schema = want_ident(x, v, "schema");
+			replace(&t->schema, want_ident(x, v, "schema"));
 		else if (strcmp(k, "table") == 0)
-			t->name = want_ident(x, v, "table");
+			replace(&t->name, want_ident(x, v, "table"));
 	}
 	if (t->schema && t->name)
 		snprintf(x->model, sizeof x->model, "%s.%s", t->schema, t->name);
@@ -413,7 +421,7 @@ static void parse_table(struct ctx *x, struct model_set *ms, yaml_node_t *m)
 	{
 		if (strcmp(k, "comment") == 0) {
 			const char *s = want_scalar(x, v, "comment");
-			t->comment = s ? xstrdup(s) : NULL;
+			replace(&t->comment, s ? xstrdup(s) : NULL);
 		} else if (strcmp(k, "mixins") == 0) {
 			parse_mixins(x, t, v);
 		} else if (strcmp(k, "columns") == 0) {
