@@ -2,6 +2,8 @@
 #include "targets.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "cli.h"
-#include "clock.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "log.h"
@@ -84,17 +84,13 @@ int targets_collect(const char *list, const char *file, struct strlist *out)
 struct slot {
 	pid_t pid;
 	const char *id;
-	cJSON *result; /* filled when it ended */
+	int fd;         /* the read end of the pipe the child writes its result to, or -1 */
+	struct buf out; /* what came through it */
+	cJSON *result;  /* filled when it ended */
 };
 
-static void result_path(struct buf *b, size_t index)
-{
-	buf_reset(b);
-	buf_printf(b, "%s/model-deployer-%ld-%zu.json", cli_globals.workdir, (long)getpid(), index);
-}
-
-/* The child: run the job, leave its result at path, never return. */
-static void child_main(const char *id, const char *path, target_job job, void *ctx)
+/* The child: run the job, write its result to fd, never return. */
+static void child_main(const char *id, int fd, target_job job, void *ctx)
 {
 	if (sig_after_fork() < 0)
 		_exit(TR_EXIT_FAILED);
@@ -113,9 +109,9 @@ static void child_main(const char *id, const char *path, target_job job, void *c
 	cJSON_AddStringToObject(out, "status", exitcode_status(code));
 	cJSON_AddNumberToObject(out, "exit_code", code);
 	char *text = cJSON_PrintUnformatted(out);
-	int err = text ? fs_write_atomic(path, text, strlen(text), 0600, (gid_t)-1) : ENOMEM;
+	int err = text ? fs_write_all(fd, text, strlen(text)) : ENOMEM;
 	if (err)
-		log_error("target", "%s: cannot write its result to %s: %s", id, path, strerror(err));
+		log_error("target", "%s: cannot hand its result over: %s", id, strerror(err));
 	_exit(code);
 }
 
@@ -130,17 +126,35 @@ static cJSON *lost_result(const char *id, int code, const char *why)
 	return r;
 }
 
-static void collect(struct slot *s, size_t index, int status)
+/* Read what the child wrote so far (all of it once it exited: the pipe then ends). */
+static void drain(struct slot *s, bool to_end)
 {
-	struct buf path = BUF_INIT;
-	char *text = NULL;
-	size_t len = 0;
-	result_path(&path, index);
-	if (fs_read_file(buf_str(&path), 64L << 20, &text, &len) == 0)
-		s->result = cJSON_Parse(text);
-	unlink(buf_str(&path));
-	free(text);
-	buf_free(&path);
+	char chunk[16384];
+	while (s->fd >= 0) {
+		ssize_t n = read(s->fd, chunk, sizeof chunk);
+		if (n > 0) {
+			buf_append(&s->out, chunk, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !to_end)
+			return;
+		if (n < 0 && errno == EAGAIN) { /* exited, but a grandchild may hold the pipe: wait a bit */
+			struct pollfd p = { s->fd, POLLIN, 0 };
+			if (poll(&p, 1, 1000) > 0)
+				continue;
+		}
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+static void collect(struct slot *s, int status)
+{
+	drain(s, true);
+	s->result = s->out.len ? cJSON_Parse(buf_str(&s->out)) : NULL;
+	buf_free(&s->out);
 	if (!s->result) {
 		int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		s->result = lost_result(s->id, sig ? TR_EXIT_SIGNAL_BASE + sig : TR_EXIT_FAILED,
@@ -150,19 +164,41 @@ static void collect(struct slot *s, size_t index, int status)
 	s->pid = 0;
 }
 
-static void start(struct slot *s, size_t index, target_job job, void *ctx)
+static void start(struct slot *s, target_job job, void *ctx)
 {
-	struct buf path = BUF_INIT;
-	result_path(&path, index);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		s->result = lost_result(s->id, TR_EXIT_TEMPFAIL, strerror(errno));
+		return;
+	}
 	fflush(NULL); /* nothing buffered may be written twice */
 	s->pid = fork();
-	if (s->pid == 0)
-		child_main(s->id, buf_str(&path), job, ctx);
+	if (s->pid == 0) {
+		close(fds[0]);
+		child_main(s->id, fds[1], job, ctx);
+	}
+	close(fds[1]);
 	if (s->pid < 0) {
 		s->result = lost_result(s->id, TR_EXIT_TEMPFAIL, strerror(errno));
 		s->pid = 0;
+		close(fds[0]);
+		return;
 	}
-	buf_free(&path);
+	s->fd = fds[0];
+	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+}
+
+/* Wait up to 20 ms for output of any running target (or a signal: poll returns EINTR). */
+static void wait_outputs(struct slot *slots, size_t n)
+{
+	struct pollfd *fds = xmalloc((n ? n : 1) * sizeof *fds);
+	for (size_t i = 0; i < n; i++)
+		fds[i] = (struct pollfd){ slots[i].fd, POLLIN, 0 };
+	if (poll(fds, n, 20) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (fds[i].revents)
+				drain(&slots[i], false);
+	free(fds);
 }
 
 static void forward_stop(struct slot *slots, size_t n)
@@ -194,28 +230,30 @@ static int overall(struct slot *slots, size_t n, cJSON *results)
 int targets_run(const struct strlist *ids, long parallel, target_job job, void *ctx, cJSON *results)
 {
 	struct slot *slots = xmalloc(ids->len * sizeof *slots);
-	memset(slots, 0, ids->len * sizeof *slots);
 	size_t next = 0, running = 0;
 	bool forwarded = false;
-	for (size_t i = 0; i < ids->len; i++)
+	memset(slots, 0, ids->len * sizeof *slots);
+	for (size_t i = 0; i < ids->len; i++) {
 		slots[i].id = ids->items[i];
+		slots[i].fd = -1;
+	}
 	while (next < ids->len || running) {
 		while (next < ids->len && running < (size_t)parallel && !sig_caught()) {
-			start(&slots[next], next, job, ctx);
+			start(&slots[next], job, ctx);
 			running += slots[next++].pid > 0;
 		}
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		for (size_t i = 0; pid > 0 && i < ids->len; i++)
 			if (slots[i].pid == pid)
-				collect(&slots[i], i, status), running--;
+				collect(&slots[i], status), running--;
 		if (pid > 0)
 			continue;
 		if (sig_caught() && !forwarded)
 			forward_stop(slots, ids->len), forwarded = true;
 		if (sig_caught() && running == 0)
 			break;
-		(void)sig_wait_fd(-1, 0, clock_ms() + 20, forwarded);
+		wait_outputs(slots, ids->len);
 	}
 	int code = overall(slots, ids->len, results);
 	free(slots);
