@@ -177,7 +177,7 @@ static const struct catalog_query {
 	          "x.indrelid") " "
 	                        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = "
 	                        "x.indrelid" NSP_JOIN "WHERE %s AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE "
-	                                              "k.conindid = x.indexrelid "
+	                        "k.conindid = x.indexrelid "
 	                        "AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')) ORDER BY 1, 2, 3",
 	  on_index },
 	{ "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid" NSP_JOIN

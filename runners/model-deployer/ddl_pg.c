@@ -10,6 +10,8 @@
 
 static void ident(struct buf *b, const char *name)
 {
+	if (!name)
+		name = "";
 	buf_putc(b, '"');
 	for (const char *p = name; *p; p++) {
 		if (*p == '"')

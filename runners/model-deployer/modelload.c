@@ -121,10 +121,13 @@ static void want_ident_list(struct ctx *x, yaml_node_t *v, const char *field, st
 
 /* Iterate a mapping's pairs as K (key text, never NULL) and V (value node); pairs whose key is
  * not text are skipped (check_keys reports them). The body must not use break. */
+/* K and V are declared names, which cannot be parenthesised. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define FOR_PAIRS(x, map, K, V)                                                                                        \
 	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start; p_ < (map)->data.mapping.pairs.top; p_++)         \
 		for (const char *K = scalar(node(x, p_->key)); K; K = NULL)                                            \
 			for (yaml_node_t *V = node(x, p_->value); V; V = NULL)
+// NOLINTEND(bugprone-macro-parentheses)
 
 /* Reject unknown and repeated keys of a mapping. Returns false when map is not a mapping. */
 static bool check_keys(struct ctx *x, yaml_node_t *map, const char *field, const char *const *known)

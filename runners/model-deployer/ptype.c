@@ -41,17 +41,29 @@ const char *engine_name(enum engine e)
 	return e == ENGINE_POSTGRES ? "postgres" : "mssql";
 }
 
+/* A whole number at *s (advanced past it), or -1. */
+static int number(const char **s)
+{
+	char *end;
+	if (**s < '0' || **s > '9')
+		return -1;
+	long v = strtol(*s, &end, 10);
+	*s = end;
+	return v > 100000 ? -1 : (int)v;
+}
+
 /* "(a)" or "(a,b)" after the name: returns the count of numbers read, -1 when malformed. */
 static int parse_params(const char *s, int *a, int *b)
 {
-	char tail = 0;
 	if (*s == 0)
 		return 0;
-	if (sscanf(s, "(%d,%d)%c", a, b, &tail) == 2 && s[strlen(s) - 1] == ')')
-		return 2;
-	if (sscanf(s, "(%d)%c", a, &tail) == 1 && s[strlen(s) - 1] == ')')
+	if (*s++ != '(' || (*a = number(&s)) < 0)
+		return -1;
+	if (s[0] == ')' && s[1] == 0)
 		return 1;
-	return -1;
+	if (*s++ != ',' || (*b = number(&s)) < 0)
+		return -1;
+	return s[0] == ')' && s[1] == 0 ? 2 : -1;
 }
 
 int ptype_parse(const char *text, struct mtype *out, char *err, size_t errlen)
