@@ -8,6 +8,8 @@
 #   bench/sqlserver_bench.py (vs freebcp and tsql, against the TDS test server of tests/tds)
 #   bench/spark_bench.py (spark-submit-runner's overhead over spark-submit itself)
 #   bench/dbt_bench.py (dbt-runner vs the same dbt command run directly; dbt from build/venv-dbt)
+#   bench/model_deployer_bench.py (plan of 200 tables on 3 targets; migra runs in its own venv,
+#   build/bench-migra-venv, from bench/migra-requirements.txt: it needs SQLAlchemy 1.x)
 #       build/venv's Python 3.11 (dag-factory and Airflow live there);
 #   bench/pg_client.py (the psycopg2 contestant)
 #       Debian's /usr/bin/python3 with python3-psycopg2, the stack a user would install.
@@ -19,6 +21,7 @@ BENCH_PY_JSON := $(BUILD)/bench-python-launcher.json
 BENCH_SQLSERVER_JSON := $(BUILD)/bench-sqlserver.json
 BENCH_SPARK_JSON := $(BUILD)/bench-spark-submit.json
 BENCH_DBT_JSON := $(BUILD)/bench-dbt-runner.json
+BENCH_MD_JSON := $(BUILD)/bench-model-deployer.json
 BENCH_HELLO := $(BUILD)/bench/hello
 BENCH_ARGS  ?=
 
@@ -39,3 +42,5 @@ bench: all images $(VENV_STAMP) $(VENV_DBT_STAMP) $(BENCH_HELLO)
 	mv $(BENCH_SPARK_JSON).tmp $(BENCH_SPARK_JSON) && cat $(BENCH_SPARK_JSON)
 	$(VENV)/bin/python bench/dbt_bench.py --bin $(BIN) --hello $(BENCH_HELLO) --dbt $(VENV_DBT)/bin/dbt > $(BENCH_DBT_JSON).tmp
 	mv $(BENCH_DBT_JSON).tmp $(BENCH_DBT_JSON) && cat $(BENCH_DBT_JSON)
+	$(VENV)/bin/python bench/model_deployer_bench.py --bin $(BIN) > $(BENCH_MD_JSON).tmp
+	mv $(BENCH_MD_JSON).tmp $(BENCH_MD_JSON) && cat $(BENCH_MD_JSON)

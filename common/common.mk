@@ -4,7 +4,7 @@
 # clang under ASan/UBSan for unit tests and libFuzzer (tests/tests.mk).
 
 COMMON_PURE := buf child cli clock conn exitcode fsutil log redact result runid secret signals sink sqlresult strlist progenv
-COMMON_DEPS := krb sqlconn http tdsconn
+COMMON_DEPS := krb sqlconn http tdsconn pgconn
 COMMON_SRCS := $(addprefix common/,$(addsuffix .c,$(COMMON_PURE) $(COMMON_DEPS)))
 COMMON_OBJS := $(patsubst common/%.c,$(OBJ)/common/%.o,$(COMMON_SRCS))
 LIBTINYRUN  := $(BUILD)/lib/libtinyrun.a

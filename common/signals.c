@@ -49,6 +49,17 @@ int sig_install(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
+int sig_after_fork(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (pipe_fds[i] >= 0)
+			close(pipe_fds[i]);
+		pipe_fds[i] = -1;
+	}
+	caught = 0;
+	return sig_install();
+}
+
 int sig_caught(void)
 {
 	return caught;

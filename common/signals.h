@@ -12,6 +12,9 @@
 
 /* Install the handlers. Returns 0, or -1 with errno set. */
 int sig_install(void);
+/* In a child after fork(): a self-pipe of its own (a shared one would wake parent and child
+ * alike, and stay readable for both) and no stop caught yet. Returns 0, or -1 with errno set. */
+int sig_after_fork(void);
 /* The first stop signal caught, or 0. */
 int sig_caught(void);
 /* 128 + the caught signal: the exit code of a stopped run. */

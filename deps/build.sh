@@ -154,4 +154,20 @@ build_freetds() {
   install_staged install include src/dblib
 }
 
+# libyaml, the reference C YAML parser (model-deployer's models). Its orig tarball carries no
+# configure script (only configure.ac): the eight sources compile like cJSON's, with the version
+# macros configure would define taken from the package's changelog.
+build_libyaml() {
+  local v f
+  v=$(dpkg-parsechangelog -l debian/changelog -SVersion)
+  v=${v%-*}
+  for f in src/*.c; do
+    $CC $CFLAGS -Iinclude -DYAML_VERSION_MAJOR="${v%%.*}" -DYAML_VERSION_MINOR="$(cut -d. -f2 <<<"$v")" \
+      -DYAML_VERSION_PATCH="${v##*.}" -DYAML_VERSION_STRING="\"$v\"" -c -o "${f%.c}.o" "$f"
+  done
+  ar rcs libyaml.a src/*.o
+  cp include/yaml.h "$prefix/include/"
+  cp libyaml.a "$prefix/lib/"
+}
+
 "build_$name"

@@ -26,10 +26,21 @@ DEPS_LIBS_krb5  := -L$(SYSROOT)/lib $(deps_krb5)
 DEPS_LIBS_pq    := -L$(SYSROOT)/lib -lpq -lpgcommon_shlib -lpgport_shlib -lssl -lcrypto $(deps_krb5)
 DEPS_LIBS_curl  := -L$(SYSROOT)/lib -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lz
 DEPS_LIBS_tds   := -L$(SYSROOT)/lib -lsybdb -lssl -lcrypto $(deps_krb5)
+DEPS_LIBS_yaml  := -L$(SYSROOT)/lib -lyaml
 
 # The cJSON source alone, for the host's sanitizer builds (tests/tests.mk).
 DEPS_CJSON_SRCDIR    := $(DEPS_WORK)/src/cjson
 DEPS_CJSON_SRC_STAMP := $(DEPS_STATE)/cjson.src
+# The libyaml sources likewise (model-deployer's model parser is unit-tested and fuzzed on the host),
+# with the version macros deps/build.sh defines for the product's build.
+DEPS_YAML_SRCDIR     := $(DEPS_WORK)/src/libyaml
+DEPS_YAML_SRC_STAMP  := $(DEPS_STATE)/libyaml.src
+DEPS_YAML_SRCS       := $(addprefix $(DEPS_YAML_SRCDIR)/src/,api.c dumper.c emitter.c loader.c parser.c reader.c scanner.c writer.c)
+deps_yaml_version    := $(shell awk '$$1 == "libyaml" && $$2 == "pin" { print $$5 }' $(DEPS_PINS))
+deps_yaml_parts      := $(subst ., ,$(deps_yaml_version))
+DEPS_YAML_HOST_FLAGS := -I$(DEPS_YAML_SRCDIR)/include -DYAML_VERSION_MAJOR=$(word 1,$(deps_yaml_parts)) \
+                        -DYAML_VERSION_MINOR=$(word 2,$(deps_yaml_parts)) -DYAML_VERSION_PATCH=$(word 3,$(deps_yaml_parts)) \
+                        -DYAML_VERSION_STRING='"$(deps_yaml_version)"'
 
 # "name upstream-version (debian-version)" per pinned library, compiled into every --version.
 DEPS_VERSIONS_FILE := $(GEN)/deps-versions.txt
@@ -44,7 +55,7 @@ MUSL_CC := $(SYSROOT)/musl/bin/musl-gcc
 DEPS_CA_BUNDLE := $(SYSROOT)/etc/ssl/certs/ca-certificates.crt
 
 # Libraries and the ones each needs at build time (all of them musl); the rest build in parallel.
-DEPS_LIBS  := openssl krb5 zlib mbedtls cjson curl libpq freetds
+DEPS_LIBS  := openssl krb5 zlib mbedtls cjson curl libpq freetds libyaml
 DEPS_NAMES := musl ca-certificates $(DEPS_LIBS)
 deps_needs_curl    := zlib mbedtls
 deps_needs_libpq   := openssl krb5

@@ -27,7 +27,7 @@ LIB_TO_PIN = {
     "gssapi_krb5": "krb5", "krb5": "krb5", "k5crypto": "krb5", "com_err": "krb5", "krb5support": "krb5",
     "cjson": "cjson", "curl": "curl", "z": "zlib",
     "mbedtls": "mbedtls", "mbedx509": "mbedtls", "mbedcrypto": "mbedtls",
-    "sybdb": "freetds",
+    "sybdb": "freetds", "yaml": "libyaml",
 }
 
 

@@ -16,16 +16,20 @@ FUZZ_DIR     := $(UNIT_TEST_DIR)/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS    := $(UNIT_PURE_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/cJSON.o
+FUZZ_OBJS    := $(UNIT_PURE_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/cJSON.o $(call UNIT_YAML_OBJS,$(FUZZ_DIR))
 FUZZ_TIME    ?= 20
 
-$(FUZZ_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
+$(FUZZ_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_STAMP) $(DEPS_YAML_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(HOST_CC) $(CSTD) $(WARN) $(HOST_DEBUG) $(FUZZ_FLAGS) $(HOST_CPPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/obj/cJSON.o: $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(HOST_CC) $(HOST_DEBUG) $(FUZZ_FLAGS) -w -c -o $@ $(DEPS_CJSON_SRCDIR)/cJSON.c
+
+$(FUZZ_DIR)/obj/yaml/%.o: $(DEPS_YAML_SRC_STAMP) | $(HOST_STAMP)
+	@mkdir -p $(@D)
+	$(call quiet,CC,$@)$(HOST_CC) $(HOST_DEBUG) $(FUZZ_FLAGS) -w $(DEPS_YAML_HOST_FLAGS) -c -o $@ $(DEPS_YAML_SRCDIR)/src/$*.c
 
 $(FUZZ_DIR)/libfuzzunit.a: $(FUZZ_OBJS)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^

@@ -23,20 +23,26 @@ UNIT_RUNNER_SRCS := $(addprefix runners/postgres-runner/,sqlsplit.c psqlmeta.c s
                     $(wildcard $(addprefix runners/sqlserver-runner/,tsqlscript.c tdsvalue.c rowtext.c)) \
                     $(addprefix runners/spark-submit/,jobspec.c k8sstatus.c sparkcmd.c sparkconn.c) \
                     $(addprefix runners/dbt-runner/,runresults.c dbtprofile.c)
+# model-deployer's models, diff and DDL (libyaml: its sources on the host, the sysroot's for musl).
+UNIT_RUNNER_SRCS += $(addprefix runners/model-deployer/,model.c ptype.c mixins.c modelload.c modelcheck.c \
+                    diff.c ddl.c ddl_pg.c ddl_tsql.c)
 UNIT_RUNNER_DIRS := $(sort $(dir $(UNIT_RUNNER_SRCS)))
 UNIT_HEADERS     := $(wildcard common/*.h) $(wildcard $(UNIT_RUNNER_DIRS:%=%*.h)) tests/unit/tt.h
 UNIT_PURE_SRCS   := $(COMMON_PURE:%=common/%.c) $(UNIT_RUNNER_SRCS)
 
 # Host (clang) builds of the pure modules, shared by the unit tests and the fuzzers.
-HOST_CPPFLAGS  := -Icommon $(UNIT_RUNNER_DIRS:%/=-I%) -Itests/unit -I$(GEN) -I$(DEPS_CJSON_SRCDIR)
+HOST_CPPFLAGS  := -Icommon $(UNIT_RUNNER_DIRS:%/=-I%) -Itests/unit -I$(GEN) -I$(DEPS_CJSON_SRCDIR) \
+                  -I$(DEPS_YAML_SRCDIR)/include
 HOST_DEBUG     := -g -O1 -fno-omit-frame-pointer
 ASAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_ASAN_OBJS := $(UNIT_PURE_SRCS:%.c=$(UNIT_ASAN_DIR)/obj/%.o) $(UNIT_ASAN_DIR)/obj/cJSON.o
+UNIT_YAML_OBJS  = $(patsubst $(DEPS_YAML_SRCDIR)/src/%.c,$(1)/obj/yaml/%.o,$(DEPS_YAML_SRCS))
+UNIT_ASAN_OBJS := $(UNIT_PURE_SRCS:%.c=$(UNIT_ASAN_DIR)/obj/%.o) $(UNIT_ASAN_DIR)/obj/cJSON.o \
+                  $(call UNIT_YAML_OBJS,$(UNIT_ASAN_DIR))
 UNIT_ASAN_BINS := $(UNIT_NAMES:%=$(UNIT_ASAN_DIR)/%) $(UNIT_ASAN_DIR)/conn_dump $(UNIT_ASAN_DIR)/exitcode_dump
 UNIT_MUSL_BINS := $(UNIT_NAMES:%=$(UNIT_MUSL_DIR)/%)
 UNIT_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
-$(UNIT_ASAN_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
+$(UNIT_ASAN_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_STAMP) $(DEPS_YAML_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(HOST_CC) $(CSTD) $(WARN) $(HOST_DEBUG) $(ASAN_FLAGS) $(HOST_CPPFLAGS) -c -o $@ $<
 
@@ -44,6 +50,10 @@ $(UNIT_ASAN_DIR)/obj/%.o: %.c $(UNIT_HEADERS) $(BUILD_INFO_H) $(DEPS_CJSON_SRC_S
 $(UNIT_ASAN_DIR)/obj/cJSON.o: $(DEPS_CJSON_SRC_STAMP) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)$(HOST_CC) $(HOST_DEBUG) $(ASAN_FLAGS) -w -c -o $@ $(DEPS_CJSON_SRCDIR)/cJSON.c
+
+$(UNIT_ASAN_DIR)/obj/yaml/%.o: $(DEPS_YAML_SRC_STAMP) | $(HOST_STAMP)
+	@mkdir -p $(@D)
+	$(call quiet,CC,$@)$(HOST_CC) $(HOST_DEBUG) $(ASAN_FLAGS) -w $(DEPS_YAML_HOST_FLAGS) -c -o $@ $(DEPS_YAML_SRCDIR)/src/$*.c
 
 $(UNIT_ASAN_DIR)/libunit.a: $(UNIT_ASAN_OBJS)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
@@ -60,7 +70,7 @@ $(UNIT_MUSL_DIR)/obj/%.o: tests/unit/%.c $(UNIT_HEADERS) $(SYSROOT_STAMP) $(BUIL
 	$(call quiet,CC,$@)$(MUSL_CC) $(CSTD) $(WARN) -Os -g $(UNIT_MUSL_CPPFLAGS) -c -o $@ $<
 
 $(UNIT_MUSL_BINS): $(UNIT_MUSL_DIR)/%: $(UNIT_MUSL_DIR)/obj/%.o $(UNIT_RUNNER_OBJS) $(LIBTINYRUN)
-	$(call quiet,LD,$@)$(MUSL_CC) -static -o $@ $< $(UNIT_RUNNER_OBJS) $(LIBTINYRUN) $(DEPS_LIBS_cjson)
+	$(call quiet,LD,$@)$(MUSL_CC) -static -o $@ $< $(UNIT_RUNNER_OBJS) $(LIBTINYRUN) $(DEPS_LIBS_yaml) $(DEPS_LIBS_cjson)
 
 # Run every binary, all of them even when one fails; each ends with "N passed, N failed".
 define unit_run

@@ -71,6 +71,10 @@ def docker_kwargs(spec: PipelineSpec, task: TaskSpec, ref: ImageRef) -> dict[str
     if commands.uses_data(task):
         host_data = s.docker_data_host_dir or _host_dir(spec.root / "data")
         mounts.append(_mount(policy.DATA_MOUNT, host_data, "bind", False))
+    models = commands.models_dir(task)
+    if models:
+        host_root = s.docker_models_host_dir or _host_dir(spec.root)
+        mounts.append(_mount(policy.MODELS_MOUNT, f"{host_root.rstrip('/')}/{models}", "bind", True))
     if task.kerberos:
         mounts.append(_mount(policy.KERBEROS_MOUNT, s.docker_kerberos_volume, "volume", True))
         if s.docker_krb5_conf:
@@ -163,6 +167,10 @@ def kubernetes_kwargs(
             )
         )
         mounts.append(k8s.V1VolumeMount(name="sql", mount_path=policy.SQL_MOUNT, read_only=True))
+    if commands.models_dir(task):
+        models_cm = k8s.V1ConfigMapVolumeSource(name=s.k8s_models_configmap)
+        volumes.append(k8s.V1Volume(name="models", config_map=models_cm))
+        mounts.append(k8s.V1VolumeMount(name="models", mount_path=policy.MODELS_MOUNT, read_only=True))
     if task.kerberos:
         volumes.append(
             k8s.V1Volume(

@@ -195,6 +195,10 @@ def runner_args(spec: PipelineSpec, file: str, is_file: Callable[[Path], bool] =
         def bad(field: str, msg: str, t: TaskSpec = t) -> None:
             errors.append(_err(spec, file, t.field_lines.get(field, t.line), t.id, field, msg))
 
+        if t.runner == "deploy-model":
+            models = t.args.get("models")
+            if isinstance(models, str) and models and not (spec.root / models).is_dir():
+                bad("models", f"models folder not found: {spec.root / models}")
         if t.runner not in ("postgres", "sqlserver"):
             continue
         modes = [m for m in _SQL_MODES if m in t.args]

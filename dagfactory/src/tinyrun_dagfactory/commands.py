@@ -2,9 +2,8 @@
 
 Only non-secret values ever appear here: connections are passed by id (``--conn ID``), their values
 reach the container through the environment (DockerOperator private_environment / Kubernetes Secrets).
-The postgres/sqlserver, python, dbt and spark command lines follow the runner CLIs; deploy-model is
-provisional until that runner lands. python, dbt and spark tasks run in the team's own image, whose
-ENTRYPOINT is python-launcher, dbt-runner or spark-submit-runner.
+Every command line follows its runner's CLI. python, dbt and spark tasks run in the team's own image,
+whose ENTRYPOINT is python-launcher, dbt-runner or spark-submit-runner.
 """
 
 from __future__ import annotations
@@ -190,12 +189,14 @@ def _spark(task: TaskSpec) -> list[str]:
     return [*argv, "--", *(_scalar(x) for x in a.get("args", []))]
 
 
+def models_dir(task: TaskSpec) -> str | None:
+    """The models folder (relative to the datakit) a deploy-model task's container must see."""
+    return str(task.args["models"]).strip("/") if task.runner == "deploy-model" else None
+
+
 def _deploy_model(task: TaskSpec) -> list[str]:
     a = task.args
-    argv = [a.get("mode", "plan"), "--models", a["models"]]
-    for target in a["targets"]:
-        argv += ["--target", target]
-    return argv
+    return [a.get("mode", "plan"), "--models", policy.MODELS_MOUNT, "--targets", ",".join(a["targets"])]
 
 
 _BUILDERS = {

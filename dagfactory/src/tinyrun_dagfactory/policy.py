@@ -52,6 +52,7 @@ KERBEROS_CCNAME = "FILE:/krb5/cache/krb5cc"
 KRB5_CONF_MOUNT = "/etc/krb5.conf"  # where a realm's krb5.conf replaces the image's default (DNS SRV lookup)
 SQL_MOUNT = "/sql"  # the datakit's sql/ folder, read-only, inside the container
 DATA_MOUNT = "/data"  # the data folder of copy/query files (relative `file`/`output` paths land here)
+MODELS_MOUNT = "/models"  # a deploy-model task's models folder, read-only, inside the container
 TMP_SIZE = "1Gi"  # the writable /tmp of a runner (the root filesystem is read-only)
 XCOM_DIR = "/airflow/xcom"
 SNAPSHOT_MOUNT = "/snapshots"  # Kubernetes: the emptyDir the init container fetches code snapshots into
@@ -88,6 +89,7 @@ class Settings:
     docker_data_host_dir: str | None  # TINYRUN_DOCKER_DATA_HOST_DIR: the data folder mounted at /data
     docker_krb5_conf: str | None  # TINYRUN_DOCKER_KRB5_CONF: the realm's krb5.conf for kerberos tasks
     docker_kerberos_volume: str  # TINYRUN_DOCKER_KERBEROS_VOLUME: the ticket sharer's volume
+    docker_models_host_dir: str | None  # TINYRUN_DOCKER_MODELS_HOST_DIR: the datakit root as the engine sees it
     docker_secrets: str  # TINYRUN_DOCKER_SECRETS: files (default, local engine) | env
     docker_secrets_dir: str  # TINYRUN_DOCKER_SECRETS_DIR: tmpfs folder for the per-try secret folders
     k8s_namespace: str | None  # TINYRUN_K8S_NAMESPACE
@@ -97,6 +99,7 @@ class Settings:
     k8s_secret_prefix: str  # TINYRUN_K8S_SECRET_PREFIX: Secret "<prefix><conn-id>" key "uri"
     k8s_kerberos_claim: str  # TINYRUN_K8S_KERBEROS_CLAIM: PVC holding the ticket cache
     k8s_data_claim: str  # TINYRUN_K8S_DATA_CLAIM: PVC mounted at /data for copy/query files
+    k8s_models_configmap: str  # TINYRUN_K8S_MODELS_CONFIGMAP: ConfigMap holding a models folder's files
     k8s_ca_configmap: str  # TINYRUN_K8S_CA_CONFIGMAP: CA bundle (key ca-certificates.crt) for code downloads
     k8s_on_finish_action: str  # TINYRUN_K8S_ON_FINISH_ACTION: delete_pod | delete_succeeded_pod | keep_pod
 
@@ -118,6 +121,7 @@ def settings() -> Settings:
         docker_data_host_dir=_env("TINYRUN_DOCKER_DATA_HOST_DIR"),
         docker_krb5_conf=_env("TINYRUN_DOCKER_KRB5_CONF"),
         docker_kerberos_volume=_env("TINYRUN_DOCKER_KERBEROS_VOLUME", KERBEROS_VOLUME) or KERBEROS_VOLUME,
+        docker_models_host_dir=_env("TINYRUN_DOCKER_MODELS_HOST_DIR"),
         docker_secrets=_env("TINYRUN_DOCKER_SECRETS", "files") or "files",
         docker_secrets_dir=_env("TINYRUN_DOCKER_SECRETS_DIR", "/dev/shm/tinyrun-secrets") or "/dev/shm/tinyrun-secrets",
         k8s_namespace=_env("TINYRUN_K8S_NAMESPACE"),
@@ -127,6 +131,7 @@ def settings() -> Settings:
         k8s_secret_prefix=_env("TINYRUN_K8S_SECRET_PREFIX", "airflow-conn-") or "airflow-conn-",
         k8s_kerberos_claim=_env("TINYRUN_K8S_KERBEROS_CLAIM", "platform-kerberos-cache") or "platform-kerberos-cache",
         k8s_data_claim=_env("TINYRUN_K8S_DATA_CLAIM", "tinyrun-data") or "tinyrun-data",
+        k8s_models_configmap=_env("TINYRUN_K8S_MODELS_CONFIGMAP", "tinyrun-models") or "tinyrun-models",
         k8s_ca_configmap=_env("TINYRUN_K8S_CA_CONFIGMAP", "tinyrun-ca-bundle") or "tinyrun-ca-bundle",
         k8s_on_finish_action=_env("TINYRUN_K8S_ON_FINISH_ACTION", "delete_pod") or "delete_pod",
     )

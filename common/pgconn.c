@@ -1,4 +1,5 @@
-/* pgconn: libpq connection setup, signal-aware waiting and error classification. */
+/* pgconn: libpq connection setup, signal-aware waiting and error classification, for every runner
+ * that talks to PostgreSQL (postgres-runner, model-deployer). */
 #include "pgconn.h"
 
 #include <stdbool.h>
@@ -103,8 +104,8 @@ static int build_params(const struct conn *c, struct kv *kv)
 	char user[256] = "";
 	if (strcmp(c->conn_type, "postgres") != 0 && c->conn_type[0])
 		return result_fail(TR_EXIT_USAGE, "connection",
-		                   "the connection's type is '%s'; postgres-runner needs a postgres connection",
-		                   c->conn_type);
+		                   "the connection's type is '%s'; %s needs a postgres connection", c->conn_type,
+		                   log_runner());
 	int rc = sql_setup_kerberos(c, user, sizeof user);
 	if (rc)
 		return rc;
@@ -126,7 +127,7 @@ static int build_params(const struct conn *c, struct kv *kv)
 		kv_set(kv, "password", c->password);
 	if (c->schema[0])
 		kv_set(kv, "dbname", c->schema);
-	char *app = runid_application_name("postgres-runner", 63);
+	char *app = runid_application_name(log_runner(), 63);
 	kv_set(kv, "application_name", app);
 	free(app);
 	add_timeouts(kv);

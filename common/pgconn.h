@@ -7,8 +7,8 @@
  * TLS verify-ca/verify-full use the image's CA bundle unless sslrootcert says otherwise.
  * Every wait (connect, results, COPY) polls the socket and the signal pipe together, so a
  * SIGTERM cancels the running statement on the server at once. */
-#ifndef PG_PGCONN_H
-#define PG_PGCONN_H
+#ifndef TR_PGCONN_H
+#define TR_PGCONN_H
 
 #include <libpq-fe.h>
 
