@@ -81,15 +81,16 @@ def digest(path: Path) -> str:
 
 
 def stop_within(proc: Process, sig: int, code: int) -> tuple[RunResult, float]:
-    """Send SIG; the run must exit with CODE within 5 s. Returns the result and the seconds taken."""
+    """Send SIG; the run must exit with CODE within 5 s. Returns the result and seconds taken."""
     began = time.monotonic()
     proc.send_signal(sig)
     result = proc.wait(10)
     took = time.monotonic() - began
-    assert result.exit_code == code, f"{signal.Signals(sig).name}: exit {code} wanted, {took:.1f}s{result}"
+    name = signal.Signals(sig).name
+    assert result.exit_code == code, f"{name}: exit {code} wanted, {took:.1f}s{result}"
     assert took < 5, f"took {took:.1f}s to stop{result}"
     assert result.result and result.result["exit_code"] == code, result
-    print(f"\n{signal.Signals(sig).name}: stopped in {took * 1000:.0f} ms")
+    print(f"\n{name}: stopped in {took * 1000:.0f} ms")
     return result, took
 
 
@@ -127,7 +128,12 @@ def test_renew_login_to_silent_kdc(
 
 
 def test_renew_renewal_to_silent_kdc(
-    start: Callable[..., Process], conf: Path, kdc: Kdc, silent_kdc: int, alice: KerberosUser, tmp_path: Path
+    start: Callable[..., Process],
+    conf: Path,
+    kdc: Kdc,
+    silent_kdc: int,
+    alice: KerberosUser,
+    tmp_path: Path,
 ) -> None:
     target = tmp_path / "cache" / "krb5cc"
     target.parent.mkdir()
@@ -144,7 +150,12 @@ def test_renew_renewal_to_silent_kdc(
 
 @pytest.mark.parametrize(("sig", "code"), STOPS)
 def test_share_waiting_for_changes(
-    sig: int, code: int, start: Callable[..., Process], kdc: Kdc, alice: KerberosUser, tmp_path: Path
+    sig: int,
+    code: int,
+    start: Callable[..., Process],
+    kdc: Kdc,
+    alice: KerberosUser,
+    tmp_path: Path,
 ) -> None:
     source = tmp_path / "host"
     source.mkdir()
