@@ -2,8 +2,13 @@
 #include "krb.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <krb5.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +16,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "signals.h"
 
 /* A ticket that starts later than this (Kerberos' default clock skew) is not valid yet. */
 #define KRB_CLOCK_SKEW 300
@@ -217,7 +223,7 @@ static krb5_error_code kinit_into(krb5_context ctx, krb5_keytab kt, krb5_princip
 	return code;
 }
 
-int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen)
+static int kinit_keytab(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen)
 {
 	krb5_context ctx;
 	krb5_keytab kt = NULL;
@@ -471,7 +477,7 @@ static int renew_exit_code(krb5_error_code code)
 	return code == KRB5_KDC_UNREACH || code == KRB5_REALM_CANT_RESOLVE ? TR_EXIT_TEMPFAIL : TR_EXIT_AUTH;
 }
 
-int krb_renew(const char *ccname, char *err, size_t errlen)
+static int renew(const char *ccname, char *err, size_t errlen)
 {
 	krb5_context ctx;
 	krb5_ccache cc = NULL;
@@ -502,4 +508,121 @@ int krb_renew(const char *ccname, char *err, size_t errlen)
 		krb5_cc_close(ctx, cc);
 	krb5_free_context(ctx);
 	return rc;
+}
+
+/* --- KDC exchanges that a stop signal ends at once ---
+ * libkrb5 waits for a KDC inside its own poll loop and retries on EINTR, so a KDC that takes the
+ * connection and never answers holds a caller for the whole libkrb5 timeout. The exchange runs on
+ * a worker thread instead, while the caller waits in sig_wait_fd. On a stop the caller returns
+ * 128+N at once and must exit: the worker is left to finish on its own context and cache (it
+ * never touches what the caller publishes). The job is shared; the last side to let go frees it. */
+
+struct kdc_job {
+	int (*work)(struct kdc_job *j);
+	struct krb_kinit_opts opts;
+	char keytab[4096], principal[1024], ccname[1024], err[2048];
+	int rc, fds[2];
+	atomic_int refs;
+};
+
+static int kdc_job_kinit(struct kdc_job *j)
+{
+	return kinit_keytab(&j->opts, j->ccname, j->err, sizeof j->err);
+}
+
+static int kdc_job_renew(struct kdc_job *j)
+{
+	return renew(j->ccname, j->err, sizeof j->err);
+}
+
+static void kdc_job_release(struct kdc_job *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) == 1) {
+		for (int i = 0; i < 2; i++)
+			if (j->fds[i] >= 0)
+				close(j->fds[i]);
+		free(j);
+	}
+}
+
+static void *kdc_job_thread(void *arg)
+{
+	struct kdc_job *j = arg;
+	j->rc = j->work(j);
+	(void)!write(j->fds[1], "", 1);
+	kdc_job_release(j);
+	return NULL;
+}
+
+/* Start the worker with the stop signals blocked, so their handler runs on the waiting thread. */
+static int kdc_job_start(struct kdc_job *j, pthread_t *th)
+{
+	sigset_t stops, old;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	int e = pthread_create(th, NULL, kdc_job_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}
+
+/* Run j (malloc'd, refs unset) and take it over. Returns its result, or 128+N with err on a stop. */
+static int kdc_job_run(struct kdc_job *j, char *err, size_t errlen)
+{
+	pthread_t th;
+	int rc;
+	j->fds[0] = j->fds[1] = -1;
+	atomic_init(&j->refs, 2);
+	if (sig_caught() || pipe2(j->fds, O_CLOEXEC) || kdc_job_start(j, &th)) {
+		if (sig_caught())
+			snprintf(err, errlen, "stopped by signal %d before asking the KDC", sig_caught());
+		else
+			snprintf(err, errlen, "cannot start a thread for the KDC exchange");
+		atomic_init(&j->refs, 1);
+		kdc_job_release(j); /* closes the pipe when it was made */
+		return sig_caught() ? sig_exit_code() : TR_EXIT_TEMPFAIL;
+	}
+	if (sig_wait_fd(j->fds[0], POLLIN, SIG_NO_DEADLINE, false) == SIG_WAKE_STOP) {
+		pthread_detach(th);
+		rc = sig_exit_code();
+		snprintf(err, errlen, "stopped by signal %d while waiting for the KDC", sig_caught());
+	} else {
+		pthread_join(th, NULL);
+		rc = j->rc;
+		snprintf(err, errlen, "%s", j->err);
+	}
+	kdc_job_release(j);
+	return rc;
+}
+
+int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen)
+{
+	struct kdc_job *j = calloc(1, sizeof *j);
+	if (!j || snprintf(j->principal, sizeof j->principal, "%s", o->principal) >= (int)sizeof j->principal ||
+	    snprintf(j->keytab, sizeof j->keytab, "%s", o->keytab ? o->keytab : "") >= (int)sizeof j->keytab ||
+	    snprintf(j->ccname, sizeof j->ccname, "%s", ccname) >= (int)sizeof j->ccname) {
+		free(j);
+		snprintf(err, errlen, "principal, keytab or cache name too long (or out of memory)");
+		return TR_EXIT_USAGE;
+	}
+	j->opts = *o;
+	j->opts.principal = j->principal;
+	j->opts.keytab = o->keytab ? j->keytab : NULL;
+	j->work = kdc_job_kinit;
+	return kdc_job_run(j, err, errlen);
+}
+
+int krb_renew(const char *ccname, char *err, size_t errlen)
+{
+	struct kdc_job *j = calloc(1, sizeof *j);
+	if (!j || snprintf(j->ccname, sizeof j->ccname, "%s", ccname) >= (int)sizeof j->ccname) {
+		free(j);
+		snprintf(err, errlen, "cache name too long (or out of memory)");
+		return TR_EXIT_USAGE;
+	}
+	j->work = kdc_job_renew;
+	return kdc_job_run(j, err, errlen);
 }

@@ -33,7 +33,9 @@ int krb_preflight(const char *ccname, long min_left, struct krb_ticket *t, char 
 
 /* Get a TGT for principal from keytab (NULL: KRB5_CLIENT_KTNAME or the default) into the
  * MEMORY: cache ccname and point KRB5CCNAME at it. Returns TR_EXIT_OK, TR_EXIT_AUTH (the KDC
- * refused: wrong key, unknown principal), TR_EXIT_TEMPFAIL (KDC unreachable) or TR_EXIT_USAGE. */
+ * refused: wrong key, unknown principal), TR_EXIT_TEMPFAIL (KDC unreachable) or TR_EXIT_USAGE.
+ * The KDC exchanges here and in krb_renew end at once on a stop signal with 128+N (err says so);
+ * the caller must then exit, as libkrb5 may still finish that exchange on a worker thread. */
 int krb_kinit_keytab(const char *keytab, const char *principal, const char *ccname, char *err, size_t errlen);
 
 /* --- ticket lifecycle: full cache checks, copies, renewal (ticket-sharer, and any runner that keeps
@@ -76,7 +78,8 @@ struct krb_kinit_opts {
 int krb_kinit_keytab_opts(const struct krb_kinit_opts *o, const char *ccname, char *err, size_t errlen);
 
 /* Renew the TGT in ccname in place (krb5_get_renewed_creds). Returns TR_EXIT_OK, TR_EXIT_AUTH
- * (not renewable, past renew-until, refused) or TR_EXIT_TEMPFAIL (KDC unreachable), with err. */
+ * (not renewable, past renew-until, refused), TR_EXIT_TEMPFAIL (KDC unreachable) or 128+N (a stop
+ * signal, see above), with err. */
 int krb_renew(const char *ccname, char *err, size_t errlen);
 
 #endif

@@ -31,6 +31,12 @@ static void read_error(const char *path, int rc, char *err, size_t errlen)
 
 int cachefile_read(const char *path, char **data, size_t *len, char *err, size_t errlen)
 {
+	struct stat st;
+	/* a FIFO or device would block the read (a silent writer) and no stop signal ends it */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file, so it is no ticket cache", path);
+		return TR_EXIT_AUTH;
+	}
 	int rc = fs_read_file(path, TS_MAX_CACHE, data, len);
 	if (rc) {
 		read_error(path, rc, err, errlen);

@@ -56,7 +56,7 @@ int ts_cmd_status(const struct cmd *cmd, int argc, char **argv)
 		ts_ticket_json(&tk, r);
 	char name[4200];
 	snprintf(name, sizeof name, "FILE:%s", t.path);
-	if (krb_ccache_config(name, TS_CONFIG_KEY, source, sizeof source) == 0)
+	if (tk.principal[0] && krb_ccache_config(name, TS_CONFIG_KEY, source, sizeof source) == 0)
 		cJSON_AddStringToObject(r, "source", source);
 	if (stat(t.path, &st) == 0) {
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&st.st_mtime));

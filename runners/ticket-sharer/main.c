@@ -111,15 +111,16 @@ static const struct cmd cmd_share = {
 	"Publishing is atomic: a temporary file in the target's folder, group and mode set,\n"
 	"fsync, rename over the target. Readers see the old or the new cache, never a mix.\n"
 	"The source is re-checked every --interval and at once when its folder changes\n"
-	"(inotify). Stops cleanly (exit 0) on SIGTERM; the published ticket stays.\n"
+	"(inotify). SIGTERM or SIGINT stops it at once (exit 143 or 130); the published\n"
+	"ticket stays.\n"
 	"\n"
 	"Example (a developer's machine; compose/docker-compose.yml does this):\n"
 	"  kinit -c FILE:$HOME/.tinyrun/krb5/krb5cc you@EXAMPLE.COM\n"
 	"  ticket-sharer share --source /krb5/host --host-path $HOME/.tinyrun/krb5\n"
 	"\n"
-	"Exit codes: 0 stopped by SIGTERM, or --once published; 2 bad flags or an unshareable\n"
-	"source type; 3 (--once) no valid ticket in the source; 1 (--once) the target's folder\n"
-	"is not writable.\n",
+	"Exit codes: 0 --once published; 2 bad flags or an unshareable source type; 3 (--once)\n"
+	"no valid ticket in the source; 1 (--once) the target's folder is not writable;\n"
+	"128+N stopped by signal N (143 SIGTERM, 130 SIGINT).\n",
 	share_opts,
 	NULL,
 	ts_cmd_share
@@ -133,14 +134,15 @@ static const struct cmd cmd_renew = {
 	"same atomic way as share, and keeps it fresh: when --renew-at of the ticket's lifetime\n"
 	"has passed it is renewed; when it cannot be renewed any more (not renewable, or\n"
 	"renew-until reached) a new ticket comes from the keytab. A KDC that does not answer is\n"
-	"retried every 30s while the published ticket stays.\n"
+	"retried every 30s while the published ticket stays. SIGTERM or SIGINT stops it at once,\n"
+	"also while it waits for the KDC; the published ticket keeps the last good one.\n"
 	"\n"
 	"Example (an init container, then exit):\n"
 	"  ticket-sharer renew --keytab /run/secrets/etl.keytab --principal etl/_HOST@EXAMPLE.COM --once\n"
 	"\n"
-	"Exit codes: 0 stopped by SIGTERM (or --once published); 2 bad flags or keytab;\n"
-	"3 the KDC refused the login (wrong key, unknown principal); 75 (--once) KDC unreachable;\n"
-	"1 the target's folder is not writable.\n",
+	"Exit codes: 0 --once published; 2 bad flags or keytab; 3 the KDC refused the login\n"
+	"(wrong key, unknown principal); 75 (--once) KDC unreachable; 1 the target's folder is\n"
+	"not writable; 128+N stopped by signal N (143 SIGTERM, 130 SIGINT).\n",
 	renew_opts,
 	NULL,
 	ts_cmd_renew
@@ -194,7 +196,7 @@ static const struct cmd root = {
 	"KRB5_CLIENT_KTNAME are honoured. The last line of output is the result JSON.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage/configuration, 3 no valid ticket or login refused,\n"
-	"75 KDC unreachable (retry).\n",
+	"75 KDC unreachable (retry), 128+N stopped by signal N (143 SIGTERM, 130 SIGINT).\n",
 	root_opts,
 	subcommands,
 	NULL,

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "result.h"
 #include "sharer.h"
+#include "signals.h"
 
 #define MEM_CCACHE "MEMORY:ticket-sharer"
 #define RETRY_MS   30000L /* after a failed renewal or login, try again this soon */
@@ -66,6 +67,8 @@ static int login(struct renew *r, const char *why)
 	char err[2048];
 	int rc = krb_kinit_keytab_opts(&r->kinit, MEM_CCACHE, err, sizeof err);
 	if (rc) {
+		if (sig_caught())
+			return result_fail(sig_exit_code(), "stopped", "%s", err);
 		if (rc == TR_EXIT_TEMPFAIL)
 			log_warn("kdc_unreachable", "%s; retrying in %lds", err, RETRY_MS / 1000);
 		return rc == TR_EXIT_TEMPFAIL ? rc : result_fail(rc, "login", "%s", err);
@@ -92,6 +95,8 @@ static int refresh(struct renew *r)
 	if (why)
 		return login(r, why);
 	int rc = krb_renew(MEM_CCACHE, err, sizeof err);
+	if (sig_caught())
+		return result_fail(sig_exit_code(), "stopped", "%s", err);
 	if (rc == TR_EXIT_OK && load(r) == TR_EXIT_OK) {
 		r->renewals++;
 		return publish(r, "renewed");
@@ -119,12 +124,14 @@ static int renew_loop(struct renew *r)
 		if (wait > ts_opts.interval_ms)
 			wait = ts_opts.interval_ms;
 		if (watch_wait(wait, 0) == WAKE_STOP)
-			return TR_EXIT_OK;
+			return sig_exit_code();
 		int rc = TR_EXIT_OK;
 		if (retry || due_in(r) == 0)
 			rc = r->tk.end > time(NULL) && !retry ? refresh(r) : login(r, "the last attempt failed");
 		else if (target_inode(&r->tgt) != r->ino)
 			rc = publish(r, "republished"); /* someone removed or replaced it */
+		if (sig_caught())
+			return sig_exit_code();
 		retry = rc != TR_EXIT_OK;
 	}
 }
@@ -174,8 +181,10 @@ int ts_cmd_renew(const struct cmd *cmd, int argc, char **argv)
 	if (rc || (rc = setup(&r)))
 		return rc;
 	while ((rc = login(&r, "start")) == TR_EXIT_TEMPFAIL && !ts_opts.once)
-		if (watch_wait(RETRY_MS, 0) == WAKE_STOP)
-			return TR_EXIT_OK;
+		if (watch_wait(RETRY_MS, 0) == WAKE_STOP) {
+			rc = sig_exit_code();
+			break;
+		}
 	if (rc == TR_EXIT_TEMPFAIL)
 		return result_fail(rc, "login", "the KDC did not answer");
 	if (rc == TR_EXIT_OK && !ts_opts.once)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "result.h"
 #include "sharer.h"
+#include "signals.h"
 
 struct share {
 	struct source src;
@@ -164,7 +165,7 @@ static int share_loop(struct share *s)
 		share_round(s);
 	}
 	log_info("stopped", "stopped after publishing %ld time(s); the published ticket stays", s->published);
-	return TR_EXIT_OK;
+	return sig_exit_code();
 }
 
 int ts_cmd_share(const struct cmd *cmd, int argc, char **argv)
