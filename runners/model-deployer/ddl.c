@@ -121,3 +121,43 @@ const char *ddl_terminator(enum engine e)
 {
 	return e == ENGINE_POSTGRES ? ";" : "\nGO";
 }
+
+static void quoted(struct buf *b, const char *open, char close, const char *s)
+{
+	buf_puts(b, open);
+	for (const char *p = s ? s : ""; *p; p++) {
+		if (*p == close)
+			buf_putc(b, close);
+		buf_putc(b, *p);
+	}
+	buf_putc(b, close);
+}
+
+void ddl_ident(struct buf *b, const struct ddl_quoting *q, const char *name)
+{
+	const char open[2] = { q->id_open, '\0' };
+	quoted(b, open, q->id_close, name);
+}
+
+void ddl_literal(struct buf *b, const struct ddl_quoting *q, const char *s)
+{
+	quoted(b, q->lit_open, '\'', s);
+}
+
+void ddl_qualified(struct buf *b, const struct ddl_quoting *q, const char *schema, const char *name)
+{
+	ddl_ident(b, q, schema);
+	buf_putc(b, '.');
+	ddl_ident(b, q, name);
+}
+
+void ddl_ident_list(struct buf *b, const struct ddl_quoting *q, const struct strlist *names)
+{
+	buf_putc(b, '(');
+	for (size_t i = 0; i < names->len; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		ddl_ident(b, q, names->items[i]);
+	}
+	buf_putc(b, ')');
+}

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
+
 #include "diff.h"
 #include "model.h"
 
@@ -36,6 +38,19 @@ char *ddl_check_query(enum engine e, const struct change *ch);
 
 /* The batch separator between statements when printing a script: ";" or "\nGO". */
 const char *ddl_terminator(enum engine e);
+
+/* How an engine quotes: an identifier between id_open and id_close, a literal between lit_open and
+ * a quote; the closing character is doubled inside (SQL's one escaping rule for both). */
+struct ddl_quoting {
+	char id_open, id_close;
+	const char *lit_open;
+};
+void ddl_ident(struct buf *b, const struct ddl_quoting *q, const char *name);
+void ddl_literal(struct buf *b, const struct ddl_quoting *q, const char *s);
+/* schema.name, each part quoted */
+void ddl_qualified(struct buf *b, const struct ddl_quoting *q, const char *schema, const char *name);
+/* (a, b, c), each name quoted */
+void ddl_ident_list(struct buf *b, const struct ddl_quoting *q, const struct strlist *names);
 
 /* Engine-specific statement builders (ddl_pg.c, ddl_tsql.c). */
 void ddl_pg_change(const struct change *ch, struct strlist *stmts);

@@ -8,46 +8,26 @@
 #include "ddl.h"
 #include "mixins.h"
 
+static const struct ddl_quoting quoting = { '"', '"', "'" };
+
 static void ident(struct buf *b, const char *name)
 {
-	if (!name)
-		name = "";
-	buf_putc(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *p);
-	}
-	buf_putc(b, '"');
+	ddl_ident(b, &quoting, name);
 }
 
 static void literal(struct buf *b, const char *s)
 {
-	buf_putc(b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			buf_putc(b, '\'');
-		buf_putc(b, *p);
-	}
-	buf_putc(b, '\'');
+	ddl_literal(b, &quoting, s);
 }
 
 static void qualified(struct buf *b, const char *schema, const char *name)
 {
-	ident(b, schema);
-	buf_putc(b, '.');
-	ident(b, name);
+	ddl_qualified(b, &quoting, schema, name);
 }
 
 static void ident_list(struct buf *b, const struct strlist *l)
 {
-	buf_putc(b, '(');
-	for (size_t i = 0; i < l->len; i++) {
-		if (i)
-			buf_puts(b, ", ");
-		ident(b, l->items[i]);
-	}
-	buf_putc(b, ')');
+	ddl_ident_list(b, &quoting, l);
 }
 
 char *ddl_pg_default(const struct column *c)
