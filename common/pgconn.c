@@ -332,15 +332,19 @@ PGresult *pg_exec(PGconn *conn, const char *sql)
 	PGresult *res, *last = NULL;
 	if (!PQsendQuery(conn, sql))
 		return NULL;
-	while ((res = pg_next_result(conn))) {
-		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
-			PQclear(res); /* keep the first error */
-			continue;
-		}
-		PQclear(last);
-		last = res;
-	}
+	while ((res = pg_next_result(conn)))
+		last = pg_keep_result(last, res);
 	return last;
+}
+
+PGresult *pg_keep_result(PGresult *last, PGresult *res)
+{
+	if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+		PQclear(res); /* the first error is the one to report */
+		return last;
+	}
+	PQclear(last);
+	return res;
 }
 
 PGresult *pg_next_result(PGconn *conn)

@@ -24,6 +24,9 @@ PGresult *pg_next_result(PGconn *conn);
 /* Run sql (one or more statements, no COPY) and return its first failed or last result, waiting
  * like pg_next_result. NULL when it could not be sent or no answer came before a stop's deadline. */
 PGresult *pg_exec(PGconn *conn, const char *sql);
+/* Of the results so far (last) and the next one (res), the one that speaks for the statement: the
+ * first failure, else the latest. Clears the other. */
+PGresult *pg_keep_result(PGresult *last, PGresult *res);
 
 /* Wait until the socket is readable (for_write: readable or writable). On a stop signal the
  * running statement is cancelled (within 2 s) and the wait goes on until 3 s after the signal.

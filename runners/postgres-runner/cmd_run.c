@@ -103,12 +103,7 @@ static PGresult *statement_result(PGconn *conn, const struct sql_stmt *st)
 		else if (status == PGRES_COPY_OUT)
 			for (char *row; PQgetCopyData(conn, &row, 0) > 0;)
 				PQfreemem(row);
-		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
-			PQclear(res); /* keep the first error */
-			continue;
-		}
-		PQclear(last);
-		last = res;
+		last = pg_keep_result(last, res);
 	}
 	return last;
 }
