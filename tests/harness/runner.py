@@ -22,6 +22,15 @@ def default_bin_dir() -> Path:
     return Path(env).resolve() if env else REPO_ROOT / "build" / "bin"
 
 
+def binary_name(runner: str) -> str:
+    """Runner RUNNER's binary in build/bin: its folder's name, or the third argument of its
+    runner.mk's `call runner` (spark-submit's binary is spark-submit-runner)."""
+    mk = (REPO_ROOT / "runners" / runner / "runner.mk").read_text()
+    call = mk.split("call runner,", 1)[1].rsplit("))", 1)[0]
+    args = [a.strip() for a in call.split(",")]
+    return args[2] if len(args) > 2 and args[2] else runner
+
+
 def runner_path(name: str, bin_dir: Path | None = None) -> Path:
     """The path of runner NAME (it may not exist yet)."""
     return (bin_dir or default_bin_dir()) / name

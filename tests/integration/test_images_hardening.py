@@ -7,16 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from harness.runner import binary_name
 
 RUNNERS_DIR = Path(__file__).resolve().parents[2] / "runners"
 RUNNERS = sorted(d.name for d in RUNNERS_DIR.iterdir() if d.is_dir())
-
-
-def binary_name(runner: str) -> str:
-    """The runner's binary: its folder's name, or the third argument of its runner.mk's call."""
-    call = (RUNNERS_DIR / runner / "runner.mk").read_text().split("call runner,", 1)[1].rsplit("))", 1)[0]
-    args = [a.strip() for a in call.split(",")]
-    return args[2] if len(args) > 2 and args[2] else runner
 
 
 def readelf(*args: str) -> str:

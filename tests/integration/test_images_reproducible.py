@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.runner import binary_name
 
 RUNNER_UID = 65532
 
@@ -137,5 +138,5 @@ def test_sbom_names_musl_and_the_ca_bundle(builds: Builds, repo_root: Path) -> N
 def test_binaries_hold_no_build_path(builds: Builds, repo_root: Path) -> None:
     """A path of this checkout inside a binary would make its image ID depend on where it was built."""
     for runner in builds.ids[0]:
-        data = (repo_root / "build" / "bin" / runner).read_bytes()
+        data = (repo_root / "build" / "bin" / binary_name(runner)).read_bytes()
         assert str(repo_root).encode() not in data, runner
