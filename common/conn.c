@@ -555,22 +555,26 @@ int conn_load(const char *conn_id, const char *conn_file, struct conn *out, char
 	return rc ? TR_EXIT_USAGE : 0;
 }
 
-const char *conn_extra_get(const struct conn *c, const char *key, char *scratch, size_t scratchlen)
+const char *conn_json_scalar(const cJSON *v, char *scratch, size_t scratchlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->extra, key);
 	if (cJSON_IsString(v))
 		return v->valuestring;
 	if (cJSON_IsBool(v))
 		return cJSON_IsTrue(v) ? "true" : "false";
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (d > -1e18 && d < 1e18 && d == (double)(long long)d)
-			snprintf(scratch, scratchlen, "%lld", (long long)v->valuedouble);
-		else
-			snprintf(scratch, scratchlen, "%.17g", v->valuedouble);
-		return scratch;
-	}
-	return NULL;
+	if (!cJSON_IsNumber(v))
+		return NULL;
+	/* The range test comes first: casting a double outside long long's range is undefined. */
+	double d = v->valuedouble;
+	if (d > -1e18 && d < 1e18 && d == (double)(long long)d)
+		snprintf(scratch, scratchlen, "%lld", (long long)d);
+	else
+		snprintf(scratch, scratchlen, "%.17g", d);
+	return scratch;
+}
+
+const char *conn_extra_get(const struct conn *c, const char *key, char *scratch, size_t scratchlen)
+{
+	return conn_json_scalar(cJSON_GetObjectItemCaseSensitive(c->extra, key), scratch, scratchlen);
 }
 
 static void add_nullable(cJSON *obj, const char *key, const char *value)

@@ -36,6 +36,10 @@ int conn_parse(const char *text, struct conn *out, char *err, size_t errlen);
  * Returns 0, or TR_EXIT_USAGE with a message saying what to set. */
 int conn_load(const char *conn_id, const char *conn_file, struct conn *out, char *err, size_t errlen);
 
+/* A JSON scalar as text (numbers and booleans formatted, integers without a fraction), or NULL
+ * for anything else. Used for extras and for other JSON settings that become text. */
+const char *conn_json_scalar(const cJSON *v, char *scratch, size_t scratchlen);
+
 /* The extra's value for key as a string (numbers and booleans are formatted), or NULL. */
 const char *conn_extra_get(const struct conn *c, const char *key, char *scratch, size_t scratchlen);
 

@@ -2,6 +2,7 @@
 #include "ddl.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,14 @@ size_t ddl_trigger_kinds(enum engine e, const struct table *t, const char *kinds
 	if (e == ENGINE_POSTGRES && mixin_wants_history(t->mixins))
 		kinds[n++] = "keep_history";
 	return n;
+}
+
+void ddl_column_type(enum engine e, const struct table *t, const struct column *c, char *out, size_t len)
+{
+	if (e == ENGINE_MSSQL && c->role != ROLE_PLAIN && mixin_wants_history(t->mixins))
+		snprintf(out, len, "datetime2(7)");
+	else
+		ptype_engine(e, &c->type, out, len);
 }
 
 char *ddl_default(enum engine e, const struct column *c)

@@ -25,6 +25,11 @@ const struct ddl_function *ddl_functions(enum engine e);
  * <table>_<kind>) into kinds[0..1]. Returns how many. */
 size_t ddl_trigger_kinds(enum engine e, const struct table *t, const char *kinds[2]);
 
+/* Column c's type on e as its DDL writes it and the catalog reads it back: SQL Server's system-time
+ * period columns (a reference table's valid_from/valid_to) are datetime2(7), SQL Server's own
+ * precision for them, whatever the mixin's portable type. */
+void ddl_column_type(enum engine e, const struct table *t, const struct column *c, char *out, size_t len);
+
 /* The default expression of a column on e, or NULL when it has none (malloc'd). */
 char *ddl_default(enum engine e, const struct column *c);
 /* Whether a default as the catalog reads it back is the one wanted (NULL: none). */

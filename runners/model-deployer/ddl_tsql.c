@@ -62,12 +62,12 @@ static void column_def(struct buf *b, const struct table *t, const struct column
 {
 	char ty[64];
 	ident(b, c->name);
+	ddl_column_type(ENGINE_MSSQL, t, c, ty, sizeof ty);
 	if (c->role != ROLE_PLAIN && mixin_wants_history(t->mixins)) {
-		buf_printf(b, " datetime2(7) GENERATED ALWAYS AS ROW %s NOT NULL",
+		buf_printf(b, " %s GENERATED ALWAYS AS ROW %s NOT NULL", ty,
 		           c->role == ROLE_PERIOD_START ? "START" : "END");
 		return;
 	}
-	ptype_engine(ENGINE_MSSQL, &c->type, ty, sizeof ty);
 	buf_printf(b, " %s %s", ty, c->nullable ? "NULL" : "NOT NULL");
 	if (c->def.kind != DEF_NONE) {
 		char *def = ddl_tsql_default(c);
@@ -204,7 +204,7 @@ static void alter_column(struct strlist *stmts, const struct change *ch)
 		ident(&b, ch->c->name);
 		free(def);
 	} else {
-		ptype_engine(ENGINE_MSSQL, &ch->c->type, ty, sizeof ty);
+		ddl_column_type(ENGINE_MSSQL, ch->t, ch->c, ty, sizeof ty);
 		buf_puts(&b, "ALTER COLUMN ");
 		ident(&b, ch->c->name);
 		buf_printf(&b, " %s %s", ty, ch->c->nullable ? "NULL" : "NOT NULL");

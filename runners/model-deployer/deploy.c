@@ -11,12 +11,9 @@
 #include "ddl.h"
 #include "exitcode.h"
 #include "log.h"
-#include "pgconn.h"
 #include "result.h"
 #include "sqlconn.h"
-
-/* Deployers of the same database take turns (a second one then finds nothing to do). */
-#define PG_DEPLOY_LOCK "SELECT pg_advisory_xact_lock(hashtext('tinyrun.model-deployer'))"
+#include "targetdb.h"
 
 void deploy_empty_catalog(enum engine e, struct catalog *out)
 {
@@ -50,34 +47,64 @@ cJSON *deploy_describe(enum engine e, const struct plan *p)
 	return list;
 }
 
-/* Run sql and expect success. */
-static int pg_ok(PGconn *conn, const char *sql, const char *where)
+/* "'', 'a', 'b'": the models' schemas are validated identifiers, safe to quote as they are. */
+static char *schema_list(const struct model_set *want)
 {
-	PGresult *res = pg_exec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? TR_EXIT_OK : pg_report_failure(res, where);
-	PQclear(res);
+	struct strlist schemas = { 0 };
+	struct buf b = BUF_INIT;
+	model_schemas(want, &schemas);
+	buf_puts(&b, "''");
+	for (size_t i = 0; i < schemas.len; i++)
+		buf_printf(&b, ", '%s'", schemas.items[i]);
+	strlist_free(&schemas);
+	return buf_detach(&b);
+}
+
+struct reading {
+	const struct catalog_query *query;
+	struct catalog *cat;
+};
+
+static void on_row(void *ctx, const char *const *cells, int ncells)
+{
+	const struct reading *r = ctx;
+	(void)ncells; /* each query's handler knows its columns */
+	r->query->on_row(r->cat, cells);
+}
+
+/* Run the engine's catalog queries (catalog.h) for the models' schemas. */
+static int read_catalog(struct target_db *db, const struct model_set *want, struct catalog *out)
+{
+	const struct catalog_query *queries = db->e == ENGINE_POSTGRES ? catalog_pg_queries : catalog_tsql_queries;
+	char *schemas = schema_list(want);
+	int rc = TR_EXIT_OK;
+	memset(out, 0, sizeof *out);
+	for (const struct catalog_query *q = queries; q->sql && rc == TR_EXIT_OK; q++) {
+		struct buf sql = BUF_INIT;
+		const char *hole = strstr(q->sql, "%s");
+		if (hole)
+			buf_printf(&sql, "%.*s%s%s", (int)(hole - q->sql), q->sql, schemas, hole + 2);
+		else
+			buf_puts(&sql, q->sql);
+		struct reading r = { q, out };
+		rc = target_db_rows(db, buf_str(&sql), "reading the catalog", on_row, &r);
+		buf_free(&sql);
+	}
+	free(schemas);
 	return rc;
 }
 
 /* The data checks: a change whose check answers true becomes destructive. */
-static int pg_checks(PGconn *conn, struct plan *p)
+static int run_checks(struct target_db *db, struct plan *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		char *q = ddl_check_query(ENGINE_POSTGRES, &p->items[i]);
-		if (!q)
-			continue;
-		PGresult *res = pg_exec(conn, q);
+	int rc = TR_EXIT_OK;
+	for (size_t i = 0; i < p->n && rc == TR_EXIT_OK; i++) {
+		char *q = ddl_check_query(db->e, &p->items[i]);
+		if (q)
+			rc = target_db_ask(db, q, &p->items[i].destructive);
 		free(q);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			int rc = pg_report_failure(res, "checking the data");
-			PQclear(res);
-			return rc ? rc : TR_EXIT_FAILED;
-		}
-		p->items[i].destructive = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
 	}
-	return TR_EXIT_OK;
+	return rc;
 }
 
 static size_t count_destructive(const struct plan *p)
@@ -106,8 +133,8 @@ static int refuse(const struct plan *p, cJSON *out)
 	                   n > 1 ? " and more" : "");
 }
 
-/* Every statement of the plan, in order, in the open transaction. */
-static int pg_apply(PGconn *conn, const struct plan *p, cJSON *out)
+/* Every statement of the plan, in order, in the open transaction, then COMMIT. */
+static int apply_plan(struct target_db *db, const struct plan *p, cJSON *out)
 {
 	long applied = 0;
 	int rc = TR_EXIT_OK;
@@ -116,35 +143,31 @@ static int pg_apply(PGconn *conn, const struct plan *p, cJSON *out)
 		char object[256], where[320];
 		change_object(&p->items[i], object, sizeof object);
 		snprintf(where, sizeof where, "%s %s", change_kind_name(p->items[i].kind), object);
-		ddl_change(ENGINE_POSTGRES, &p->items[i], &stmts);
+		ddl_change(db->e, &p->items[i], &stmts);
 		for (size_t k = 0; k < stmts.len && rc == TR_EXIT_OK; k++, applied++)
-			rc = pg_ok(conn, stmts.items[k], where);
+			rc = target_db_exec(db, stmts.items[k], where);
 		strlist_free(&stmts);
 	}
 	if (rc == TR_EXIT_OK)
-		rc = pg_ok(conn, "COMMIT", "COMMIT");
+		rc = target_db_commit(db);
 	cJSON_AddNumberToObject(out, "statements_applied", rc == TR_EXIT_OK ? (double)applied : 0);
 	return rc;
 }
 
-/* Read, diff, check, and (apply mode) run; everything in one transaction. */
-static int pg_deploy(PGconn *conn, const struct deploy *d, cJSON *out)
+/* Read, diff, check, and (apply mode) run; everything in the one deploy transaction. */
+static int deploy_open(struct target_db *db, const struct deploy *d, cJSON *out)
 {
 	struct catalog live = { 0 };
 	struct plan p = { 0 };
-	int rc = pg_ok(conn, "BEGIN", "BEGIN");
-	if (!rc)
-		rc = pg_ok(conn, PG_DEPLOY_LOCK, "waiting for another deployer of this database");
-	if (!rc)
-		rc = catalog_pg_read(conn, d->models, &live);
+	int rc = read_catalog(db, d->models, &live);
 	if (rc) {
 		catalog_free(&live);
 		return rc;
 	}
-	diff_models(d->models, &live, ENGINE_POSTGRES, &p);
-	rc = pg_checks(conn, &p);
+	diff_models(d->models, &live, db->e, &p);
+	rc = run_checks(db, &p);
 	if (!rc) {
-		cJSON_AddItemToObject(out, "changes", deploy_describe(ENGINE_POSTGRES, &p));
+		cJSON_AddItemToObject(out, "changes", deploy_describe(db->e, &p));
 		cJSON_AddNumberToObject(out, "destructive", (double)count_destructive(&p));
 	}
 	if (!rc && d->mode == MODE_DRIFT && p.n)
@@ -153,7 +176,7 @@ static int pg_deploy(PGconn *conn, const struct deploy *d, cJSON *out)
 	else if (!rc && d->mode == MODE_APPLY && count_destructive(&p) && !d->allow_destructive)
 		rc = refuse(&p, out);
 	else if (!rc && d->mode == MODE_APPLY)
-		rc = pg_apply(conn, &p, out);
+		rc = apply_plan(db, &p, out);
 	plan_free(&p);
 	catalog_free(&live);
 	return rc;
@@ -188,16 +211,11 @@ int deploy_target(const char *id, void *ctx, cJSON *out)
 	if (rc)
 		return rc;
 	cJSON_AddStringToObject(out, "engine", engine_name(e));
-	if (e == ENGINE_MSSQL)
-		return result_fail(TR_EXIT_USAGE, "connection",
-		                   "target %s: SQL Server targets can be rendered "
-		                   "(render --engine mssql) but this build cannot connect to them",
-		                   id);
-	PGconn *conn = NULL;
-	rc = pg_connect(&conn);
+	struct target_db db;
+	rc = target_db_begin(&db, e);
 	if (!rc)
-		rc = pg_deploy(conn, d, out);
-	PQfinish(conn); /* without COMMIT the transaction is rolled back: the target is unchanged */
+		rc = deploy_open(&db, d, out);
+	rc = target_db_close(&db, rc); /* without COMMIT the target is left unchanged */
 	log_info("target", "%s: %s", id, exitcode_status(rc));
 	return rc;
 }

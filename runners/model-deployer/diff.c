@@ -60,7 +60,7 @@ static void add_column_change(struct dctx *x, const struct table *t, size_t i)
 static void diff_type(struct dctx *x, const struct table *t, const struct column *c, const struct column *old)
 {
 	char want[64];
-	ptype_engine(x->e, &c->type, want, sizeof want);
+	ddl_column_type(x->e, t, c, want, sizeof want);
 	if (str_eq(want, old->raw_type))
 		return;
 	struct change *ch = add(x, CH_ALTER_TYPE, t);
@@ -345,7 +345,7 @@ static void copy_as_live(struct table *dst, const struct table *src, enum engine
 	for (size_t i = 0; i < src->ncols; i++) {
 		struct column *c = table_add_column(dst);
 		column_copy(c, &src->cols[i]);
-		ptype_engine(e, &c->type, ty, sizeof ty);
+		ddl_column_type(e, src, c, ty, sizeof ty);
 		c->raw_type = xstrdup(ty);
 		free(c->def.text);
 		c->def.text = ddl_default(e, &src->cols[i]);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conn.h"
+
 enum field_kind { F_STRING, F_COUNT, F_MEMORY, F_MAP, F_LIST, F_CONNS };
 
 struct field {
@@ -68,23 +70,6 @@ static bool is_identifier(const char *s)
 	return true;
 }
 
-/* A scalar as Spark wants it: strings as they are, numbers and booleans written out. */
-static const char *scalar_text(cJSON *item, char *scratch, size_t n)
-{
-	if (cJSON_IsString(item))
-		return item->valuestring;
-	if (cJSON_IsBool(item))
-		return cJSON_IsTrue(item) ? "true" : "false";
-	if (cJSON_IsNumber(item)) {
-		if (item->valuedouble == (double)(long long)item->valuedouble)
-			snprintf(scratch, n, "%lld", (long long)item->valuedouble);
-		else
-			snprintf(scratch, n, "%.17g", item->valuedouble);
-		return scratch;
-	}
-	return NULL;
-}
-
 static int read_map(const char *field, cJSON *item, struct kvlist *out, char *err, size_t errlen)
 {
 	if (!cJSON_IsObject(item)) {
@@ -93,7 +78,7 @@ static int read_map(const char *field, cJSON *item, struct kvlist *out, char *er
 	}
 	for (cJSON *e = item->child; e; e = e->next) {
 		char scratch[64];
-		const char *value = scalar_text(e, scratch, sizeof scratch);
+		const char *value = conn_json_scalar(e, scratch, sizeof scratch);
 		bool conf = strcmp(field, "conf") == 0;
 		if (!value || strchr(value, '\n')) {
 			snprintf(err, errlen, "'%s.%s' must be a one-line string, number or boolean", field, e->string);
@@ -120,7 +105,7 @@ static int read_list(const struct field *f, cJSON *item, struct strlist *out, ch
 	}
 	for (cJSON *e = item->child; e; e = e->next) {
 		char scratch[64];
-		const char *value = scalar_text(e, scratch, sizeof scratch);
+		const char *value = conn_json_scalar(e, scratch, sizeof scratch);
 		bool ok = value && (f->kind == F_CONNS ? is_identifier(value) || isdigit((unsigned char)*value)
 		                                       : f->kind == F_LIST && (*value || strcmp(f->name, "args") == 0));
 		if (ok && f->kind == F_LIST && strcmp(f->name, "args") != 0 && strchr(value, ','))

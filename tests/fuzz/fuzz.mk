@@ -4,7 +4,8 @@
 # is tests/fuzz/corpus/<name>/ (kept in the repository, small).
 #
 #   make fuzz-smoke                 (part of make test) each target for FUZZ_TIME seconds (default 20)
-#                                   over a scratch copy of its corpus; fails on a crash
+#                                   over a scratch copy of its corpus, with a fixed seed so that a test
+#                                   run is repeatable (exploring is make fuzz's job); fails on a crash
 #   make fuzz FUZZ_SECONDS=N        each target for N seconds (default 60), growing a corpus kept in
 #                                   build/test/fuzz/corpus/<name>/ (new inputs never land in the
 #                                   repository); fails on a crash. Targets run in parallel under -j.
@@ -37,15 +38,16 @@ $(FUZZ_DIR)/libfuzzunit.a: $(FUZZ_OBJS)
 $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_DIR)/libfuzzunit.a
 	$(call quiet,LD,$@)$(HOST_CC) -fsanitize=fuzzer,address,undefined -o $@ $^
 
-# fuzz_run NAME SECONDS CORPUS: run NAME's fuzzer for SECONDS over CORPUS (a folder, seeded from
-# tests/fuzz/corpus/NAME; "" for a scratch copy removed afterwards); print one summary line, keep the log.
+# fuzz_run NAME SECONDS CORPUS [FLAGS]: run NAME's fuzzer for SECONDS over CORPUS (a folder, seeded
+# from tests/fuzz/corpus/NAME; "" for a scratch copy removed afterwards) with libFuzzer FLAGS; print
+# one summary line, keep the log.
 define fuzz_run
 	@work=$(3); if [ -z "$$work" ]; then work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; fi; \
 	mkdir -p $(FUZZ_DIR)/artifacts "$$work"; [ ! -d tests/fuzz/corpus/$(1) ] || cp -r tests/fuzz/corpus/$(1)/. "$$work"/; \
 	log=$(FUZZ_DIR)/$(1).log; before=$$(ls "$$work" | wc -l); \
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_DIR)/fuzz_$(1) \
 	     -max_total_time=$(2) -timeout=10 -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=3 \
-	     -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- "$$work" > "$$log" 2>&1; then \
+	     -print_final_stats=1 $(4) -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- "$$work" > "$$log" 2>&1; then \
 	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' "$$log"); \
 	  rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' "$$log"); \
 	  echo "fuzz $(1): $$runs runs in $(2) s ($$rate/s), corpus $$before -> $$(ls "$$work" | wc -l) inputs, 0 crashes"; \
@@ -60,7 +62,7 @@ FUZZ_SECONDS ?= 60
 fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_NAMES:%=fuzz-smoke-%): fuzz-smoke-%: $(FUZZ_DIR)/fuzz_%
-	$(call fuzz_run,$*,$(FUZZ_TIME),)
+	$(call fuzz_run,$*,$(FUZZ_TIME),,-seed=1)
 
 fuzz-smoke: $(FUZZ_NAMES:%=fuzz-smoke-%)
 

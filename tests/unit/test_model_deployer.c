@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "ddl.h"
 #include "diff.h"
 #include "mixins.h"
@@ -210,6 +211,76 @@ static void a_deployed_model_has_no_diff(void)
 	}
 }
 
+/* Feed rows, as the catalog query number q would return them, to the T-SQL reader. */
+static void tsql_rows(struct catalog *cat, int q, const char *const rows[][11], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		catalog_tsql_queries[q].on_row(cat, rows[i]);
+}
+
+/* The comment of column name in m's first table (mixin columns carry the mixin's text). */
+static const char *comment_of(const struct model_set *m, const char *name)
+{
+	return table_find_column(&m->tables[0], name)->comment;
+}
+
+/* customer_yaml deployed on SQL Server, read back through sys.* as SQL Server answers: lengths in
+ * bytes, defaults in parentheses, period columns datetime2(7), the history table temporal. */
+static void sql_server_catalog_reads_back_as_the_models(void)
+{
+	struct model_set m = { 0 };
+	char *errs = NULL;
+	CHECK_INT(load(customer_yaml, &m, &errs), 0);
+	free(errs);
+	struct catalog live = { 0 };
+	const char *const schemas[][11] = { { "dbo" }, { "silver" } };
+	const char *const tables[][11] = { { "silver", "customer", "customers of the unit", "2" },
+		                           { "silver", "customer_history", NULL, "1" } };
+#define COL(name, type, len, prec, scale, nullable, gen, def)                                                          \
+	{                                                                                                              \
+		"silver", "customer", name, type, len, prec, scale, nullable, gen, def, comment_of(&m, name)           \
+	}
+	const char *const cols[][11] = {
+		COL("customer_id", "bigint", "8", "19", "0", "0", "0", NULL),
+		COL("email", "nvarchar", "400", "0", "0", "0", "0", NULL),
+		COL("score", "decimal", "5", "5", "2", "1", "0", "((0))"),
+		COL("country", "nvarchar", "4", "0", "0", "1", "0", "(N'NL')"),
+		COL("created_at", "datetimeoffset", "10", "34", "6", "0", "0", "(sysdatetimeoffset())"),
+		COL("updated_at", "datetimeoffset", "10", "34", "6", "0", "0", "(sysdatetimeoffset())"),
+		COL("created_by", "nvarchar", "256", "0", "0", "0", "0", "(suser_sname())"),
+		COL("updated_by", "nvarchar", "256", "0", "0", "0", "0", "(suser_sname())"),
+		COL("valid_from", "datetime2", "8", "27", "7", "0", "1", NULL),
+		COL("valid_to", "datetime2", "8", "27", "7", "0", "2", NULL),
+	};
+#undef COL
+	const char *const keys[][11] = { { "silver", "customer", "customer_pkey", "1", "0", "1", "customer_id" },
+		                         { "silver", "customer", "customer_email_key", "0", "1", "1", "email" },
+		                         { "silver", "customer", "customer_country_idx", "0", "0", "0", "country" } };
+	const char *const triggers[][11] = { { "silver", "customer", "customer_touch" } };
+	tsql_rows(&live, 0, schemas, 2);
+	tsql_rows(&live, 1, tables, 2);
+	tsql_rows(&live, 2, cols, sizeof cols / sizeof *cols);
+	tsql_rows(&live, 3, keys, 3);
+	tsql_rows(&live, 5, triggers, 1);
+	CHECK_STR(live.tables.tables[0].cols[1].raw_type, "nvarchar(200)");
+	CHECK_STR(live.tables.tables[0].cols[2].raw_type, "decimal(5,2)");
+	CHECK(live.tables.tables[1].history);
+
+	struct plan p;
+	diff_models(&m, &live, ENGINE_MSSQL, &p);
+	CHECK_INT(p.n, 0);
+	plan_free(&p);
+	free(live.tables.tables[0].cols[1].raw_type); /* live narrower than the models: widen */
+	live.tables.tables[0].cols[1].raw_type = xstrdup("nvarchar(100)");
+	diff_models(&m, &live, ENGINE_MSSQL, &p);
+	CHECK_INT(p.n, 1);
+	CHECK_INT(p.items[0].kind, CH_ALTER_TYPE);
+	CHECK(!p.items[0].destructive);
+	plan_free(&p);
+	catalog_free(&live);
+	model_free(&m);
+}
+
 static const char *const v1 = "tables:\n"
                               "  - schema: s\n    table: a\n    primary_key: [id]\n    columns:\n"
                               "      - {name: id, type: int}\n      - {name: name, type: varchar(10)}\n"
@@ -291,4 +362,5 @@ static void renders_postgres_and_tsql(void)
 TT_MAIN(TT_CASE(loads_a_model_with_its_mixins), TT_CASE(several_models_in_one_file),
         TT_CASE(errors_name_file_line_model_and_field), TT_CASE(type_map_round_trips),
         TT_CASE(widening_is_additive_narrowing_is_not), TT_CASE(a_deployed_model_has_no_diff),
-        TT_CASE(additive_changes_in_order), TT_CASE(destructive_changes_are_marked), TT_CASE(renders_postgres_and_tsql))
+        TT_CASE(sql_server_catalog_reads_back_as_the_models), TT_CASE(additive_changes_in_order),
+        TT_CASE(destructive_changes_are_marked), TT_CASE(renders_postgres_and_tsql))

@@ -186,6 +186,22 @@ static void jobspec_reads_every_field(void)
 	jobspec_free(&j);
 }
 
+/* Numbers beyond a long long's range are written as numbers, not cast (a fuzzer's find). */
+static void jobspec_huge_numbers(void)
+{
+	struct spark_job j;
+	char err[400] = "";
+	CHECK_INT(parse("{\"application\":\"a.py\",\"master\":\"local\",\"args\":[1e26,-1e300,9007199254740992],"
+	                "\"conf\":{\"spark.x\":1.5}}",
+	                &j, err, sizeof err),
+	          0);
+	CHECK_STR(j.args.items[0], "1e+26");
+	CHECK_STR(j.args.items[1], "-1.0000000000000001e+300");
+	CHECK_STR(j.args.items[2], "9007199254740992");
+	CHECK_STR(j.conf.values.items[0], "1.5");
+	jobspec_free(&j);
+}
+
 static void jobspec_refuses_bad_specs(void)
 {
 	static const char *const bad[][2] = {
@@ -348,6 +364,6 @@ static void sparkconn_postgres_and_refusals(void)
 TT_MAIN(TT_CASE(k8s_failed_driver_exits_with_its_code), TT_CASE(k8s_succeeded_driver_exits_0),
         TT_CASE(k8s_exit_0_in_a_failed_pod_is_a_failure), TT_CASE(k8s_unknown_endings_are_never_0),
         TT_CASE(k8s_driver_found_among_sidecars), TT_CASE(k8s_structured_logging_json), TT_CASE(k8s_standalone_app_id),
-        TT_CASE(jobspec_reads_every_field), TT_CASE(jobspec_refuses_bad_specs), TT_CASE(sparkcmd_local_command_line),
-        TT_CASE(sparkcmd_k8s_policy_applied), TT_CASE(sparkcmd_policy_refusals),
+        TT_CASE(jobspec_reads_every_field), TT_CASE(jobspec_huge_numbers), TT_CASE(jobspec_refuses_bad_specs),
+        TT_CASE(sparkcmd_local_command_line), TT_CASE(sparkcmd_k8s_policy_applied), TT_CASE(sparkcmd_policy_refusals),
         TT_CASE(sparkconn_postgres_and_refusals))

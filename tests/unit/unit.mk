@@ -25,7 +25,7 @@ UNIT_RUNNER_SRCS := $(addprefix runners/postgres-runner/,sqlsplit.c psqlmeta.c s
                     $(addprefix runners/dbt-runner/,runresults.c dbtprofile.c)
 # model-deployer's models, diff and DDL (libyaml: its sources on the host, the sysroot's for musl).
 UNIT_RUNNER_SRCS += $(addprefix runners/model-deployer/,model.c ptype.c mixins.c modelload.c modelcheck.c \
-                    diff.c ddl.c ddl_pg.c ddl_tsql.c)
+                    diff.c ddl.c ddl_pg.c ddl_tsql.c catalog.c catalog_pg.c catalog_tsql.c)
 UNIT_RUNNER_DIRS := $(sort $(dir $(UNIT_RUNNER_SRCS)))
 UNIT_HEADERS     := $(wildcard common/*.h) $(wildcard $(UNIT_RUNNER_DIRS:%=%*.h)) tests/unit/tt.h
 UNIT_PURE_SRCS   := $(COMMON_PURE:%=common/%.c) $(UNIT_RUNNER_SRCS)
