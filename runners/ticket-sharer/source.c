@@ -81,13 +81,15 @@ int source_parse(const char *spec, struct source *s, char *err, size_t errlen)
 	return TR_EXIT_OK;
 }
 
-/* DIR: collections name their primary cache in the file "primary" ("tkt" when it is missing). */
+/* DIR: collections name their primary cache in the file "primary" ("tkt" when it is missing or
+ * not a regular file: opening a FIFO there would block the sharer). */
 static int pick_dir(const struct source *s, char *file, size_t len)
 {
 	char path[4200], *data = NULL;
 	size_t n = 0;
+	struct stat st;
 	snprintf(path, sizeof path, "%s/primary", s->path);
-	if (fs_read_file(path, 4096, &data, &n) == 0) {
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && fs_read_file(path, 4096, &data, &n) == 0) {
 		data[strcspn(data, "\r\n")] = '\0';
 		if (*data && !strchr(data, '/')) {
 			snprintf(file, len, "%s/%s", s->path, data);

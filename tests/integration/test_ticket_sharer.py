@@ -40,21 +40,29 @@ class Realm:
     def env(self, **extra: str) -> dict[str, str]:
         return {"KRB5_CONFIG": str(self.kdc.krb5_conf), **extra}
 
-    def kinit(self, path: Path, principal: str | None = None, lifetime: str = "1h") -> Path:
-        self.kdc.kinit(principal or self.user, path, password=PASSWORD, lifetime=lifetime)
+    def kinit(
+        self, path: Path, principal: str | None = None, lifetime: str = "1h"
+    ) -> Path:
+        self.kdc.kinit(
+            principal or self.user, path, password=PASSWORD, lifetime=lifetime
+        )
         return path
 
 
 @pytest.fixture(scope="module")
 def realm(kdc: Kdc) -> Realm:
     return Realm(
-        kdc, kdc.add_principal("sharer-user", PASSWORD), kdc.add_principal("sharer-other", PASSWORD)
+        kdc,
+        kdc.add_principal("sharer-user", PASSWORD),
+        kdc.add_principal("sharer-other", PASSWORD),
     )
 
 
 @pytest.fixture
 def sharer(run_runner: Run, realm: Realm) -> Run:
-    def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> RunResult:
+    def run(
+        args: list[str], env: dict[str, str] | None = None, **kw: object
+    ) -> RunResult:
         return run_runner(RUNNER, args, env=realm.env(**(env or {})), **kw)
 
     return run
@@ -66,7 +74,9 @@ def start(bin_dir: Path, realm: Realm) -> Iterator[Callable[..., Process]]:
     procs: list[Process] = []
 
     def launch(args: list[str], env: dict[str, str] | None = None) -> Process:
-        proc = hrunner.start_runner(RUNNER, args, env=realm.env(**(env or {})), bin_dir=bin_dir)
+        proc = hrunner.start_runner(
+            RUNNER, args, env=realm.env(**(env or {})), bin_dir=bin_dir
+        )
         procs.append(proc)
         return proc
 
@@ -133,20 +143,30 @@ def test_share_file_source_mode_group_status_check(
     assert res["principal"] == realm.user and res["published"] == 1, res
     st = target.stat()
     assert oct(st.st_mode & 0o7777) == "0o640" and st.st_gid == 65532, st
-    assert not [p for p in dst.iterdir() if p.name != "krb5cc"], "temporary files left behind"
+    assert not [p for p in dst.iterdir() if p.name != "krb5cc"], (
+        "temporary files left behind"
+    )
     parsed = ccache.parse(target.read_bytes())
     assert parsed.principal == realm.user and parsed.tgt() is not None
     realm.kdc.klist(f"FILE:{target}")  # libkrb5's own reader accepts it
 
     status = assert_ok(sharer(["status", "--target", str(target)]))
     assert status["principal"] == realm.user and status["valid"] is True
-    assert status["source"] == str(cache) and status["mode"] == "0640" and status["gid"] == 65532
+    assert (
+        status["source"] == str(cache)
+        and status["mode"] == "0640"
+        and status["gid"] == 65532
+    )
     for key in ("start", "end", "flags", "left_s", "published"):
         assert key in status, status
     assert_ok(sharer(["check", "--target", str(target), "--min-left", "1m"]))
-    res = assert_fails(sharer(["check", "--target", str(target), "--min-left", "2h"]), 3)
+    res = assert_fails(
+        sharer(["check", "--target", str(target), "--min-left", "2h"]), 3
+    )
     assert "expires" in res["error"], res
-    assert_fails(sharer(["check", "--target", str(target), "--principal", realm.other]), 3)
+    assert_fails(
+        sharer(["check", "--target", str(target), "--principal", realm.other]), 3
+    )
 
 
 def test_share_dir_collection_follows_primary(
@@ -157,14 +177,47 @@ def test_share_dir_collection_follows_primary(
     realm.kinit(src / "tktB", realm.other)
     (src / "primary").write_text("tktB\n")
     target = dst / "krb5cc"
-    proc = start(["share", "--source", f"DIR:{src}", "--target", str(target), "--interval", "1h"])
-    wait_until(lambda: target.exists() and principal_of(target) == realm.other, timeout=10)
+    proc = start(
+        ["share", "--source", f"DIR:{src}", "--target", str(target), "--interval", "1h"]
+    )
+    wait_until(
+        lambda: target.exists() and principal_of(target) == realm.other, timeout=10
+    )
     tmp = src / "primary.new"
     tmp.write_text("tktA\n")
     tmp.rename(src / "primary")  # inotify, not the hour-long interval
     wait_until(lambda: principal_of(target) == realm.user, timeout=10)
     result = stop(proc)
     assert len(events(result, "published")) == 2, result
+
+
+def test_share_dir_primary_that_is_a_fifo_does_not_block(
+    sharer: Run, realm: Realm, dirs: tuple[Path, Path]
+) -> None:
+    """A FIFO named primary (with a silent writer) is not a collection's primary file: the
+    sharer falls back to tkt at once instead of waiting on the pipe."""
+    src, dst = dirs
+    realm.kinit(src / "tkt", realm.user)
+    os.mkfifo(src / "primary")
+    writer = os.open(src / "primary", os.O_RDWR | os.O_NONBLOCK)
+    try:
+        began = time.monotonic()
+        res = assert_ok(
+            sharer(
+                [
+                    "share",
+                    "--source",
+                    f"DIR:{src}",
+                    "--target",
+                    str(dst / "krb5cc"),
+                    "--once",
+                ]
+            )
+        )
+    finally:
+        os.close(writer)
+    assert time.monotonic() - began < 10
+    assert res["principal"] == realm.user, res
 
 
 def test_share_folder_picks_newest_valid(
@@ -180,7 +233,9 @@ def test_share_folder_picks_newest_valid(
     (src / "empty").write_bytes(b"")
     time.sleep(2.5)
     res = assert_ok(
-        sharer(["share", "--source", str(src), "--target", str(dst / "krb5cc"), "--once"])
+        sharer(
+            ["share", "--source", str(src), "--target", str(dst / "krb5cc"), "--once"]
+        )
     )
     assert res["principal"] == realm.user, res
     assert_ok(
@@ -236,7 +291,9 @@ def test_bad_source_never_replaces_good_ticket(
     assert digest(target) == before, f"{kind} replaced the good ticket{result}"
     assert "keeping the last good ticket" in result.errors[0]["msg"], result
     assert res["error"], res
-    assert not [p for p in dst.iterdir() if p.name != "krb5cc"], "temporary files left behind"
+    assert not [p for p in dst.iterdir() if p.name != "krb5cc"], (
+        "temporary files left behind"
+    )
     assert_ok(sharer(["check", "--target", str(target)]))
 
 
@@ -255,24 +312,37 @@ def test_no_ticket_says_what_to_run(sharer: Run, dirs: tuple[Path, Path]) -> Non
         ]
     )
     assert_fails(result, 3)
-    assert "kinit -c FILE:/home/dev/.tinyrun/krb5/krb5cc" in result.errors[0]["msg"], result
+    assert "kinit -c FILE:/home/dev/.tinyrun/krb5/krb5cc" in result.errors[0]["msg"], (
+        result
+    )
     assert not (dst / "krb5cc").exists()
     res = assert_fails(sharer(["check", "--target", str(dst / "krb5cc")]), 3)
     assert "does not exist" in res["error"]
 
 
 @pytest.mark.parametrize("spec", ["KCM:", "KEYRING:persistent:1000", "MEMORY:x"])
-def test_unshareable_cache_types(spec: str, sharer: Run, dirs: tuple[Path, Path]) -> None:
-    res = assert_fails(sharer(["share", "--source", spec, "--target", str(dirs[1] / "krb5cc")]), 2)
+def test_unshareable_cache_types(
+    spec: str, sharer: Run, dirs: tuple[Path, Path]
+) -> None:
+    res = assert_fails(
+        sharer(["share", "--source", spec, "--target", str(dirs[1] / "krb5cc")]), 2
+    )
     assert (
-        "kinit -c FILE:" in res["error"] and "cannot be read from a container" in res["error"]
+        "kinit -c FILE:" in res["error"]
+        and "cannot be read from a container" in res["error"]
     ), res
 
 
-def test_env_fallback_and_usage_errors(sharer: Run, realm: Realm, dirs: tuple[Path, Path]) -> None:
+def test_env_fallback_and_usage_errors(
+    sharer: Run, realm: Realm, dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     realm.kinit(src / "krb5cc")
-    env = {"TINYRUN_SOURCE": str(src), "TINYRUN_TARGET": str(dst / "krb5cc"), "TINYRUN_ONCE": "1"}
+    env = {
+        "TINYRUN_SOURCE": str(src),
+        "TINYRUN_TARGET": str(dst / "krb5cc"),
+        "TINYRUN_ONCE": "1",
+    }
     assert_ok(sharer(["share"], env=env))
     assert_fails(sharer(["share", "--mode", "abc"], env=env), 2)
     assert_fails(sharer(["share", "--group", "no-such-group-xyz"], env=env), 2)
@@ -283,7 +353,14 @@ def test_help_is_the_manual(sharer: Run) -> None:
     for args, words in (
         (
             ["--help"],
-            ["share", "renew", "check", "status", "platform_kerberos_cache", "Exit codes"],
+            [
+                "share",
+                "renew",
+                "check",
+                "status",
+                "platform_kerberos_cache",
+                "Exit codes",
+            ],
         ),
         (
             ["share", "--help"],
@@ -300,14 +377,19 @@ def test_help_is_the_manual(sharer: Run) -> None:
                 "atomic",
             ],
         ),
-        (["renew", "--help"], ["--keytab", "--renew-at", "--once", "--destroy-on-exit", "_HOST"]),
+        (
+            ["renew", "--help"],
+            ["--keytab", "--renew-at", "--once", "--destroy-on-exit", "_HOST"],
+        ),
         (["check", "--help"], ["--min-left", "healthcheck"]),
         (["status", "--help"], ["principal", "renew_until", "source"]),
     ):
         result = sharer(args)
         assert result.exit_code == 0, result
         for word in words:
-            assert word in result.stdout, f"{word!r} missing from {' '.join(args)}{result}"
+            assert word in result.stdout, (
+                f"{word!r} missing from {' '.join(args)}{result}"
+            )
 
 
 # -- share: following the source --------------------------------------------------------------
@@ -349,7 +431,8 @@ def test_follows_changes_and_keeps_last_good_when_source_goes(
     kept = events(result, "kept")
     assert kept and all(e["level"] == "warn" for e in kept), result
     assert any(
-        "does not exist" in e["msg"] and "keeping the last good ticket" in e["msg"] for e in kept
+        "does not exist" in e["msg"] and "keeping the last good ticket" in e["msg"]
+        for e in kept
     ), result
     assert events(result, "expiring"), result  # less than --warn-before is left
     assert result.result and result.result["published"] == 2, result
@@ -361,9 +444,13 @@ def test_restart_adopts_published_ticket_and_expiry_is_reported(
     src, dst = dirs
     target = dst / "krb5cc"
     realm.kinit(src / "krb5cc", lifetime="4s")
-    assert_ok(sharer(["share", "--source", str(src), "--target", str(target), "--once"]))
+    assert_ok(
+        sharer(["share", "--source", str(src), "--target", str(target), "--once"])
+    )
     (src / "krb5cc").unlink()
-    proc = start(["share", "--source", str(src), "--target", str(target), "--interval", "1h"])
+    proc = start(
+        ["share", "--source", str(src), "--target", str(target), "--interval", "1h"]
+    )
     time.sleep(6.5)  # the sharer wakes a second after the published ticket expires
     result = stop(proc)
     assert events(result, "found"), result
@@ -372,7 +459,9 @@ def test_restart_adopts_published_ticket_and_expiry_is_reported(
     assert_fails(sharer(["check", "--target", str(target)]), 3)
 
 
-def test_sigterm_is_prompt(start: Callable[..., Process], dirs: tuple[Path, Path]) -> None:
+def test_sigterm_is_prompt(
+    start: Callable[..., Process], dirs: tuple[Path, Path]
+) -> None:
     src, dst = dirs
     proc = start(["share", "--source", str(src), "--target", str(dst / "krb5cc")])
     time.sleep(0.3)
@@ -426,7 +515,9 @@ def test_tight_loop_reader_never_sees_a_partial_cache(
             tmp = src / ".krb5cc.new"
             tmp.write_bytes(caches[(publishes + 1) % 2])
             tmp.rename(src / "krb5cc")
-            wait_until(lambda ino=ino: target.stat().st_ino != ino, timeout=5, interval=0.0005)
+            wait_until(
+                lambda ino=ino: target.stat().st_ino != ino, timeout=5, interval=0.0005
+            )
             publishes += 1
     finally:
         stop_file.touch()
@@ -466,7 +557,10 @@ def service(kdc: Kdc, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pa
 
 
 def test_renew_cycles_and_reinit_at_renew_until(
-    start: Callable[..., Process], sharer: Run, service: tuple[str, Path], dirs: tuple[Path, Path]
+    start: Callable[..., Process],
+    sharer: Run,
+    service: tuple[str, Path],
+    dirs: tuple[Path, Path],
 ) -> None:
     principal, keytab = service
     target = dirs[1] / "krb5cc"
@@ -507,7 +601,9 @@ def test_renew_cycles_and_reinit_at_renew_until(
     res = result.result or {}
     assert res.get("renewals", 0) >= 3 and res.get("logins", 0) >= 2, result
     assert len(events(result, "renewed")) >= 3, result
-    assert any("renew-until is reached" in e["msg"] for e in events(result, "login")), result
+    assert any("renew-until is reached" in e["msg"] for e in events(result, "login")), (
+        result
+    )
     assert len(seen_ends) >= 4, seen_ends
     print(
         f"\nrenew: {res.get('renewals')} renewals, {res.get('logins')} logins, {checks} checks ok"
@@ -520,7 +616,9 @@ def test_renew_default_principal_and_once(
     principal, keytab = service
     target = dirs[1] / "krb5cc"
     # the keytab's first principal is the default
-    res = assert_ok(sharer(["renew", "--keytab", str(keytab), "--target", str(target), "--once"]))
+    res = assert_ok(
+        sharer(["renew", "--keytab", str(keytab), "--target", str(target), "--once"])
+    )
     assert res["principal"] == principal and res["logins"] == 1, res
     status = assert_ok(sharer(["status", "--target", str(target)]))
     assert status["source"] == f"keytab {keytab}", status
@@ -550,14 +648,27 @@ def test_renew_wrong_key_exit_3(
 
 
 def test_renew_unreachable_kdc_once_exit_75(
-    sharer: Run, service: tuple[str, Path], tmp_path: Path, dirs: tuple[Path, Path], realm: Realm
+    sharer: Run,
+    service: tuple[str, Path],
+    tmp_path: Path,
+    dirs: tuple[Path, Path],
+    realm: Realm,
 ) -> None:
     _principal, keytab = service
     conf = tmp_path / "krb5.conf"
-    text = realm.kdc.krb5_conf.read_text().replace(f"127.0.0.1:{realm.kdc.port}", "127.0.0.1:9")
+    text = realm.kdc.krb5_conf.read_text().replace(
+        f"127.0.0.1:{realm.kdc.port}", "127.0.0.1:9"
+    )
     conf.write_text(text)
     result = sharer(
-        ["renew", "--keytab", str(keytab), "--once", "--target", str(dirs[1] / "krb5cc")],
+        [
+            "renew",
+            "--keytab",
+            str(keytab),
+            "--once",
+            "--target",
+            str(dirs[1] / "krb5cc"),
+        ],
         env={"KRB5_CONFIG": str(conf)},
         timeout=60,
     )
