@@ -9,7 +9,8 @@
 #include "buf.h"
 #include "catalog.h"
 
-#define TEMPORAL_HISTORY "1"
+#define TEMPORAL_HISTORY   "1"
+#define TEMPORAL_VERSIONED "2"
 
 static void on_table(struct catalog *cat, const char *const *cells)
 {
@@ -18,6 +19,7 @@ static void on_table(struct catalog *cat, const char *const *cells)
 	t->name = xstrdup(cells[1]);
 	t->comment = catalog_dup(cells[2]);
 	t->history = cells[3] && strcmp(cells[3], TEMPORAL_HISTORY) == 0;
+	t->versioned = cells[3] && strcmp(cells[3], TEMPORAL_VERSIONED) == 0;
 }
 
 static long number(const char *cell)

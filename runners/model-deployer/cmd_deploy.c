@@ -136,12 +136,13 @@ static int drift_main(const struct cmd *cmd, int argc, char **argv)
 }
 
 #define TARGETS_HELP                                                                                                   \
-	"Targets are Airflow connections (postgres; mssql can be rendered but not yet deployed): --targets\n"          \
-	"ID,ID and/or --targets-file PATH. Each target runs in a process of its own, --parallel at a time,\n"          \
-	"in one transaction that reads the catalog, diffs it against the models and (apply) runs the\n"                \
-	"changes, waiting at most --lock-timeout (default 10s) for any lock. The connection flags apply to\n"          \
-	"every target. Each target's plan is printed as a script; the result JSON lists per target the\n"              \
-	"changes (kind, object, destructive, reason, note, sql), its status and exit code.\n"
+	"Targets are Airflow connections, postgres or mssql: --targets ID,ID and/or --targets-file PATH.\n"            \
+	"Each target runs in a process of its own, --parallel at a time, in one transaction that takes\n"              \
+	"the deployers' lock, reads the catalog (pg_catalog, or sys.* on SQL Server), diffs it against\n"              \
+	"the models and (apply) runs the changes, waiting at most --lock-timeout (default 10s) for any\n"              \
+	"lock. The connection flags apply to every target (SQL Server: the TLS and Kerberos settings of\n"             \
+	"sqlserver-runner). Each target's plan is printed as a script; the result JSON lists per target\n"             \
+	"the changes (kind, object, destructive, reason, note, sql), its status and exit code.\n"
 
 const struct cmd cmd_plan = {
 	.name = "model-deployer plan",

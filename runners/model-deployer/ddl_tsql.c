@@ -179,38 +179,58 @@ static void comment(struct buf *b, const struct change *ch)
 	}
 }
 
-/* ALTER COLUMN restates type and nullability; a default is a constraint dropped and re-added. */
+/* ALTER TABLE t DROP CONSTRAINT df_t_c: the column's default (the deployer names them so). */
+static void drop_default(struct strlist *stmts, const struct table *t, const struct column *c)
+{
+	struct buf b = BUF_INIT;
+	alter(&b, t);
+	buf_puts(&b, "DROP CONSTRAINT ");
+	default_name(&b, t, c);
+	strlist_push(stmts, buf_str(&b));
+	buf_free(&b);
+}
+
+static void add_default(struct strlist *stmts, const struct table *t, const struct column *c)
+{
+	struct buf b = BUF_INIT;
+	char *def = ddl_tsql_default(c);
+	alter(&b, t);
+	buf_puts(&b, "ADD CONSTRAINT ");
+	default_name(&b, t, c);
+	buf_printf(&b, " DEFAULT %s FOR ", def);
+	ident(&b, c->name);
+	strlist_push(stmts, buf_str(&b));
+	free(def);
+	buf_free(&b);
+}
+
+/* ALTER COLUMN restates type and nullability. SQL Server refuses to change the type of a column
+ * that has a default constraint: the default is dropped first and put back after. */
 static void alter_column(struct strlist *stmts, const struct change *ch)
 {
 	struct buf b = BUF_INIT;
 	char ty[64];
+	bool type_with_default = ch->kind == CH_ALTER_TYPE && ch->old && ch->old->def.text;
+	if (type_with_default)
+		drop_default(stmts, ch->t, ch->c);
+	ddl_column_type(ENGINE_MSSQL, ch->t, ch->c, ty, sizeof ty);
 	alter(&b, ch->t);
-	if (ch->kind == CH_SET_DEFAULT || ch->kind == CH_DROP_DEFAULT) {
-		if (ch->had_value) {
-			buf_puts(&b, "DROP CONSTRAINT ");
-			default_name(&b, ch->t, ch->c);
-			strlist_push(stmts, buf_str(&b));
-			buf_reset(&b);
-			alter(&b, ch->t);
-		}
-		if (ch->kind == CH_DROP_DEFAULT) {
-			buf_free(&b);
-			return;
-		}
-		char *def = ddl_tsql_default(ch->c);
-		buf_puts(&b, "ADD CONSTRAINT ");
-		default_name(&b, ch->t, ch->c);
-		buf_printf(&b, " DEFAULT %s FOR ", def);
-		ident(&b, ch->c->name);
-		free(def);
-	} else {
-		ddl_column_type(ENGINE_MSSQL, ch->t, ch->c, ty, sizeof ty);
-		buf_puts(&b, "ALTER COLUMN ");
-		ident(&b, ch->c->name);
-		buf_printf(&b, " %s %s", ty, ch->c->nullable ? "NULL" : "NOT NULL");
-	}
+	buf_puts(&b, "ALTER COLUMN ");
+	ident(&b, ch->c->name);
+	buf_printf(&b, " %s %s", ty, ch->c->nullable ? "NULL" : "NOT NULL");
 	strlist_push(stmts, buf_str(&b));
 	buf_free(&b);
+	if (type_with_default && ch->c->def.kind != DEF_NONE)
+		add_default(stmts, ch->t, ch->c);
+}
+
+/* A default is a constraint: dropped and added, never altered. */
+static void change_default(struct strlist *stmts, const struct change *ch)
+{
+	if (ch->had_value)
+		drop_default(stmts, ch->t, ch->c);
+	if (ch->kind == CH_SET_DEFAULT)
+		add_default(stmts, ch->t, ch->c);
 }
 
 static void add_constraint(struct buf *b, const struct change *ch)
@@ -239,18 +259,39 @@ static void add_constraint(struct buf *b, const struct change *ch)
 	}
 }
 
+/* A system-versioned table is unlinked from its history before both are dropped. */
+static void drop_table(struct strlist *stmts, const struct table *t)
+{
+	struct buf b = BUF_INIT;
+	char history[160];
+	if (t->versioned) {
+		alter(&b, t);
+		buf_puts(&b, "SET (SYSTEM_VERSIONING = OFF)");
+		strlist_push(stmts, buf_str(&b));
+		buf_reset(&b);
+	}
+	buf_puts(&b, "DROP TABLE ");
+	qualified(&b, t->schema, t->name);
+	strlist_push(stmts, buf_str(&b));
+	if (t->versioned) {
+		mixin_history_name(t->name, history, sizeof history);
+		buf_reset(&b);
+		buf_puts(&b, "DROP TABLE ");
+		qualified(&b, t->schema, history);
+		strlist_push(stmts, buf_str(&b));
+	}
+	buf_free(&b);
+}
+
 static void drop(struct buf *b, const struct change *ch)
 {
-	if (ch->kind == CH_DROP_TABLE) {
-		buf_puts(b, "DROP TABLE ");
-		qualified(b, ch->t->schema, ch->t->name);
-	} else if (ch->kind == CH_DROP_INDEX) {
+	if (ch->kind == CH_DROP_INDEX) {
 		buf_puts(b, "DROP INDEX ");
 		ident(b, ch->name);
 		buf_puts(b, " ON ");
 		qualified(b, ch->t->schema, ch->t->name);
 	} else if (ch->kind == CH_DROP_COLUMN) {
-		alter(b, ch->t);
+		alter(b, ch->t); /* its default constraint went first (ddl_tsql_change) */
 		buf_puts(b, "DROP COLUMN ");
 		ident(b, ch->c->name);
 	} else {
@@ -280,9 +321,10 @@ void ddl_tsql_change(const struct change *ch, struct strlist *stmts)
 	case CH_ADD_COLUMN: alter(&b, ch->t), buf_puts(&b, "ADD "), column_def(&b, ch->t, ch->c); break;
 	case CH_ALTER_TYPE:
 	case CH_DROP_NOT_NULL:
-	case CH_SET_NOT_NULL:
+	case CH_SET_NOT_NULL: alter_column(stmts, ch); break;
 	case CH_SET_DEFAULT:
-	case CH_DROP_DEFAULT: alter_column(stmts, ch); break;
+	case CH_DROP_DEFAULT: change_default(stmts, ch); break;
+	case CH_DROP_TABLE: drop_table(stmts, ch->t); break;
 	case CH_ADD_PK:
 	case CH_ADD_UNIQUE:
 	case CH_ADD_FK: add_constraint(&b, ch); break;
@@ -290,7 +332,11 @@ void ddl_tsql_change(const struct change *ch, struct strlist *stmts)
 	case CH_COMMENT_TABLE:
 	case CH_COMMENT_COLUMN: comment(&b, ch); break;
 	case CH_ADD_TRIGGER: touch_trigger(&b, ch->t); break;
-	default: drop(&b, ch); break;
+	default:
+		if (ch->kind == CH_DROP_COLUMN && ch->c->def.text)
+			drop_default(stmts, ch->t, ch->c);
+		drop(&b, ch);
+		break;
 	}
 	if (b.len)
 		strlist_push(stmts, buf_str(&b));

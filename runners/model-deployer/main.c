@@ -11,7 +11,7 @@ static const struct cmd *const subcommands[] = { &cmd_render, &cmd_plan, &cmd_ap
 static const struct cmd root = {
 	.name = "model-deployer",
 	.usage = "[--log-format json|text] [--workdir DIR] COMMAND [flags]",
-	.summary = "deploy table models to many PostgreSQL (and SQL Server) databases: render, plan, apply, drift",
+	.summary = "deploy table models to many PostgreSQL and SQL Server databases: render, plan, apply, drift",
 	.description = "Models: YAML files (one table, or tables: [...]) with schema, table, comment, columns\n"
 	               "(name, type, nullable, default, comment), primary_key, unique, indexes, foreign_keys and\n"
 	               "mixins (bronze, transactional, reference). Types: int, bigint, smallint, decimal(p,s),\n"

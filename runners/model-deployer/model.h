@@ -75,7 +75,8 @@ struct table {
 	struct fkey *fks;
 	size_t nfks;
 	unsigned mixins;
-	bool history; /* the history table of a reference table */
+	bool history;   /* the history table of a reference table */
+	bool versioned; /* read from SQL Server: a system-versioned temporal table */
 };
 
 struct model_set {

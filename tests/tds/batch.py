@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 import psycopg2.extensions
 
+from . import catalog, tdstypes
 from . import packets as pk
-from . import tdstypes
 from . import tokens as tk
 from .bulk import PendingBulk, parse_insert_bulk, run_bulk
 from .errors import sqlserver_error
@@ -128,7 +128,11 @@ class BatchRunner:
             if names and params
             else None
         )
-        for statement, self.line in split_lines(text):
+        if catalog.needs_catalog(text):
+            catalog.ensure_installed(self.session)
+        # CREATE TRIGGER is its batch's only statement: its body is not split
+        lines = [(text.strip(), 1)] if catalog.whole_batch(text) else split_lines(text)
+        for statement, self.line in lines:
             if self.session.attention.is_set():
                 return
             bulk = parse_insert_bulk(statement)
@@ -190,6 +194,8 @@ class BatchRunner:
                 )
         elif kind == "sql":
             self.execute(action.sql, params)
+        elif kind == "catalog":
+            catalog.run(self, action.params["command"])
 
     def execute(self, sql: str, params: Any, capture: bool = False) -> list[tuple]:
         """Run SQL on PostgreSQL; stream its result as tokens (or return rows when CAPTURE)."""

@@ -13,6 +13,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from . import catalog
+
 VERSION = "Microsoft SQL Server 2022 (tinyrun TDS test server on PostgreSQL)"
 
 
@@ -28,7 +30,7 @@ class TranslationError(Exception):
 @dataclass
 class Statement:
     kind: str  # sql, noop, nocount, fmtonly, begin, commit, rollback, print, raise, if_object,
-    # if_trancount
+    # if_trancount, catalog (params["command"] is a catalog.Command)
     sql: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     number: int = 0
@@ -168,6 +170,12 @@ def classify(
             + float(match.group(3))
         )
         return Statement("sql", sql=f"DO $$BEGIN PERFORM pg_sleep({seconds}); END$$")
+    try:
+        command = catalog.parse(text)  # DDL and system procedures SQL Server's way
+    except catalog.CatalogError as exc:
+        raise TranslationError(str(exc), exc.number, exc.severity) from exc
+    if command is not None:
+        return Statement("catalog", params={"command": command})
     if match := _UNSUPPORTED.match(text):
         raise TranslationError(
             f"The TDS test server does not support {match.group(1).upper()} statements.",
