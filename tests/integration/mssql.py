@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytds
 from harness import airflow
-from harness.pgcluster import PASSWORD
+from harness.pgcluster import PASSWORD, PgCluster
 from tds.server import TdsServer
 
 USE_DEFAULT: Any = object()
@@ -35,3 +36,20 @@ def mssql_env(
         airflow.env_name(conn_id): mssql_uri(tds, db, **kwargs),
         "SSL_CERT_FILE": str(tds.ca_file),
     }
+
+
+def pytds_connect(tds: TdsServer, pg: PgCluster, db: str, **kwargs: Any) -> Any:
+    """python-tds (an independent client) as tinyrun on DB over verified TLS; autocommit unless
+    told otherwise."""
+    kwargs.setdefault("autocommit", True)
+    # "localhost" is the certificate's CN: python-tds 1.17.1 checks SANs with an API that
+    # pyOpenSSL no longer has, so only the CN path of its host check works
+    return pytds.connect(
+        "localhost",
+        db,
+        "tinyrun",
+        PASSWORD,
+        port=tds.port,
+        cafile=str(pg.ca_file),
+        **kwargs,
+    )

@@ -1,6 +1,7 @@
 """The model-deployer image, run as Airflow's DockerOperator runs it (read-only root, uid 65532,
 host network, connections in the environment): the models folder mounted read-only at /models
-(as the DAG factory mounts it), apply to two units, then drift finds nothing."""
+(as the DAG factory mounts it), apply to two units (PostgreSQL, and SQL Server over verified TLS),
+then drift finds nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from harness import docker as hdocker
 from harness.pgcluster import PASSWORD, PgCluster
 from harness.result import RunResult
+from mssql import mssql_env
+from tds.server import TdsServer
 
 MODELS = Path(__file__).parent / "model_deployer"
 
@@ -30,6 +33,7 @@ def image(images_lock: dict[str, Any]) -> str:
 
 @pytest.fixture
 def two_units(pg: PgCluster) -> Iterator[dict[str, str]]:
+    """bu1 (PostgreSQL) and bu2 (SQL Server: the TDS test server in front of its database)."""
     dbs = {u: pg.create_db(f"mdi_{u}_{secrets.token_hex(4)}") for u in ("bu1", "bu2")}
     yield dbs
     for db in dbs.values():
@@ -40,6 +44,7 @@ def test_apply_then_no_drift_from_the_image(
     docker_run: Callable[..., RunResult],
     image: str,
     pg: PgCluster,
+    tds: TdsServer,
     two_units: dict[str, str],
     open_tmp: Path,
 ) -> None:
@@ -48,10 +53,9 @@ def test_apply_then_no_drift_from_the_image(
     shutil.copy(MODELS / "v2.yml", models / "v2.yml")
     for path in (models, models / "v2.yml"):
         path.chmod(0o755 if path.is_dir() else 0o644)
-    env: dict[str, str] = {}
-    for conn_id, db in two_units.items():
-        env |= pg.conn_env(conn_id, dbname=db)
-    mounts = [(models, "/models", "ro")]
+    env = pg.conn_env("bu1", dbname=two_units["bu1"])
+    env |= mssql_env(tds, two_units["bu2"], conn_id="bu2") | {"SSL_CERT_FILE": "/certs/ca.crt"}
+    mounts = [(models, "/models", "ro"), (tds.ca_file, "/certs/ca.crt")]
     applied = docker_run(
         image,
         ["apply", "--models", "/models", "--targets", "bu1,bu2"],
@@ -61,6 +65,7 @@ def test_apply_then_no_drift_from_the_image(
     assert applied.exit_code == 0, applied
     assert PASSWORD not in applied.stdout + applied.stderr
     assert [t["status"] for t in applied.result["targets"]] == ["success", "success"]
+    assert [t["engine"] for t in applied.result["targets"]] == ["postgres", "mssql"]
     for db in two_units.values():
         assert pg.sql(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'gold'", dbname=db

@@ -1,4 +1,4 @@
-"""The TDS test server's SQL Server catalog and DDL emulation (tests/tds/catalog.py), checked
+"""The TDS test server's SQL Server catalog and DDL emulation (tests/tds/catalog/), checked
 through independent clients (python-tds, Microsoft's mssql-python, FreeTDS's tsql): the DDL
 model-deployer sends runs on a fresh database and reads back, through the sys.* queries the
 deployer uses, exactly as declared; temporal tables keep history, defaults fill, the touch
@@ -18,6 +18,7 @@ import mssql_python
 import pytds
 import pytest
 from harness.pgcluster import PASSWORD, PgCluster
+from mssql import pytds_connect
 from tds.server import TdsServer
 
 pytestmark = pytest.mark.filterwarnings(
@@ -237,19 +238,6 @@ EXPECTED_FOREIGN_KEYS = [
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def pytds_connect(tds: TdsServer, pg: PgCluster, db: str) -> Any:
-    # "localhost" is the certificate's CN (python-tds checks the CN only)
-    return pytds.connect(
-        "localhost",
-        db,
-        "tinyrun",
-        PASSWORD,
-        port=tds.port,
-        cafile=str(pg.ca_file),
-        autocommit=True,
-    )
 
 
 def odbc_connect(tds: TdsServer, db: str) -> Any:

@@ -20,6 +20,7 @@ import pytds
 import pytest
 from harness.kdc import KerberosUser
 from harness.pgcluster import PASSWORD, PgCluster
+from mssql import pytds_connect
 from tds.login import ENCRYPT_NOT_SUP, ENCRYPT_OFF, ENCRYPT_ON
 from tds.server import TdsServer
 
@@ -54,21 +55,6 @@ EXPECTED = [
     Decimal("-12.34"),
     None,
 ]
-
-
-def pytds_connect(tds: TdsServer, pg: PgCluster, db: str, **kwargs: Any) -> Any:
-    kwargs.setdefault("autocommit", True)
-    # "localhost" is the certificate's CN: python-tds 1.17.1 checks SANs with an API that
-    # pyOpenSSL no longer has, so only the CN path of its host check works
-    return pytds.connect(
-        "localhost",
-        db,
-        "tinyrun",
-        PASSWORD,
-        port=tds.port,
-        cafile=str(pg.ca_file),
-        **kwargs,
-    )
 
 
 def odbc_connect(

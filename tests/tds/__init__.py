@@ -5,7 +5,8 @@ executes their T-SQL on the test run's PostgreSQL.
 Modules: packets (framing, TLS inside PRELOGIN), login (PRELOGIN/LOGIN7), kerberos (SSPI logins),
 session (one connection, attention), batch (SQL batches, transactions), rpc (sp_executesql,
 sp_prepexec...), bulk (INSERT BULK onto COPY), splitter/translate (T-SQL to PostgreSQL with
-sqlglot plus a shim), tdstypes/values (type encodings both ways), errors (SQL Server numbers).
+sqlglot plus a shim), catalog (sys.* views, DDL and system procedures SQL Server's way),
+tdstypes/values (type encodings both ways), errors (SQL Server numbers).
 
 What it does not emulate (so stays untested against a real SQL Server):
 - any error aborts the batch and rolls back an open transaction (as with SET XACT_ABORT ON);
