@@ -110,6 +110,33 @@ def test_sql_server_deploy_change_then_nothing_to_do(
     assert deployer("drift", MODELS / "v2.yml").exit_code == 0
 
 
+def test_sql_server_render_run_by_sqlserver_runner_equals_apply(
+    deployer: Run,
+    run_runner: Run,
+    tds: TdsServer,
+    estate: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """The reviewed script (render) run as a DBA would, with sqlserver-runner's GO batches in one
+    transaction, gives the same database as apply: drift finds nothing on either."""
+    rendered = run_runner(
+        "model-deployer",
+        ["render", "--models", str(MODELS / "v2.yml"), "--engine", "mssql"],
+    )
+    assert rendered.exit_code == 0, rendered
+    script = tmp_path / "v2.sql"
+    script.write_text("\n".join(rendered.data_lines()) + "\n")
+    ran = run_runner(
+        "sqlserver-runner",
+        ["run", "--conn", "mssql", str(script)],
+        env=mssql_env(tds, estate["sql2"]),
+    )
+    assert ran.exit_code == 0, ran
+    assert deployer("apply", MODELS / "v2.yml", targets="sql1").exit_code == 0
+    drift = deployer("drift", MODELS / "v2.yml", targets="sql1,sql2")
+    assert drift.exit_code == 0, drift
+
+
 def test_sql_server_destructive_change_refused(
     deployer: Run, pg: PgCluster, estate: dict[str, str], tmp_path: Path
 ) -> None:
