@@ -281,6 +281,12 @@ def test_sql_server_target_down_others_applied(
     )
     assert columns(pg, estate["sql1"], "silver", "country")
 
+    refused = {"AIRFLOW_CONN_BADPW": mssql_uri(tds, estate["sql2"], password="wrong")}
+    result = deployer("plan", MODELS / "v1.yml", targets="badpw,sql1", env=refused)
+    assert result.exit_code == 1, result  # a refused login is not temporary
+    assert target(result, "badpw")["exit_code"] == 3, result
+    assert target(result, "sql1")["status"] == "success"
+
 
 def test_sql_server_sigterm_while_blocked_leaves_target_unchanged(
     deployer: Run, pg: PgCluster, tds: TdsServer, estate: dict[str, str], bin_dir: Path
