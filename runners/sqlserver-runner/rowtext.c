@@ -81,10 +81,29 @@ static void csv_field(struct buf *b, const char *text, size_t len, const char *n
 	buf_putc(b, '"');
 }
 
-static void tsv_field(struct buf *b, const char *text, size_t len)
+/* Where a value equal to the NULL text gets a backslash: before its first character that a
+ * backslash leaves as it is (N in NULL). The NULL text is compared before unescaping, so "\NULL"
+ * reads back as the text NULL. len when the value is not the NULL text or has no such character
+ * (then it stays ambiguous, as in PostgreSQL's own text format). */
+static size_t tsv_null_escape_at(const char *text, size_t len, const char *null)
 {
-	const char *run = text;
+	if (!*null || strlen(null) != len || memcmp(text, null, len) != 0)
+		return len;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("\\tnrbfv\t\n\r", text[i]))
+			return i;
+	return len;
+}
+
+static void tsv_field(struct buf *b, const char *text, size_t len, const char *null)
+{
+	const char *run = text, *mark = text + tsv_null_escape_at(text, len, null);
 	for (const char *p = text; p < text + len; p++) {
+		if (p == mark) {
+			buf_append(b, run, (size_t)(p - run));
+			buf_putc(b, '\\');
+			run = p;
+		}
 		const char *esc = *p == '\\'   ? "\\\\"
 		                  : *p == '\t' ? "\\t"
 		                  : *p == '\n' ? "\\n"
@@ -118,7 +137,7 @@ void row_writer_columns(struct row_writer *w, const char *const *names, size_t n
 		if (i > 0)
 			buf_putc(&w->names, w->format == ROW_TSV ? '\t' : ',');
 		if (w->format == ROW_TSV)
-			tsv_field(&w->names, names[i], strlen(names[i]));
+			tsv_field(&w->names, names[i], strlen(names[i]), "");
 		else
 			csv_field(&w->names, names[i], strlen(names[i]), "");
 	}
@@ -156,7 +175,7 @@ void row_value(struct row_writer *w, const char *text, size_t len, enum row_kind
 	if (w->format == ROW_CSV)
 		csv_field(&w->line, text, len, w->null);
 	else if (w->format == ROW_TSV)
-		tsv_field(&w->line, text, len);
+		tsv_field(&w->line, text, len, w->null);
 	else if (kind == ROW_LITERAL)
 		buf_append(&w->line, text, len);
 	else

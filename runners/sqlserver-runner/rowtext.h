@@ -6,7 +6,8 @@
  *           is NULL (a quoted one never is).
  *   tsv     PostgreSQL's text format: tab between fields, \\ \t \n \r escaped with a backslash,
  *           NULL is --null (default \N). Reading also takes \b \f \v and \ before any other
- *           character for that character.
+ *           character for that character. A value equal to the NULL text is written with a
+ *           backslash before its first such character (\NULL), so it reads back as text.
  *   ndjson  one JSON object per row, {"column":value,...} in column order: numbers and
  *           booleans unquoted, NULL as null, everything else a string (RFC 8259 escapes).
  * A row ends with LF; reading, a CR before it is dropped and a last row without LF counts.
